@@ -1,0 +1,1 @@
+"""LeadWorkflow, its pure cadence and transition logic, and the shared models."""

@@ -1,0 +1,216 @@
+"""Pure cadence and transition rules: what is due next, and what an event or command does.
+
+Plain functions over plain values: no Temporal, no I/O, no clock. The workflow passes
+`now` in, so every rule here is unit-tested directly and deterministic on replay.
+"""
+
+from __future__ import annotations
+
+import calendar
+import zoneinfo
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from workflows.models import (
+    MAX_SNOOZE_DAYS,
+    CadenceDefinition,
+    CadenceStep,
+    DeliveryEvent,
+    EngagementEvent,
+    Mode,
+    Outcome,
+    ReplyIntent,
+    SnoozeInput,
+)
+
+CADENCE_MODES = (Mode.FOLLOW_UP, Mode.NURTURE)
+# Human clicks on the same nurture piece that show renewed interest (seed 000).
+REPEATED_CLICKS = 2
+# A snooze `until` a date ends at this local time, so the check-in lands in the morning.
+SNOOZE_END_LOCAL_TIME = time(9, 0)
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """The same day `months` later, clamped to the month's last day (Jan 31 + 1 = Feb 28)."""
+    index = moment.month - 1 + months
+    year, month = moment.year + index // 12, index % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+def scaled(delta: timedelta, speedup: float) -> timedelta:
+    """A cadence interval on the lead's clock, as a real wait (speedup divides every wait)."""
+    return delta / speedup
+
+
+# ------------------------------------------------------------------ scheduling
+
+
+def sequence_gap(cadence: CadenceDefinition, index: int) -> timedelta:
+    """Time between the previous step (or day 0) and step `index` of a sequence."""
+    current = cadence.steps[index].day or 0
+    previous = (cadence.steps[index - 1].day or 0) if index > 0 else 0
+    return timedelta(days=current - previous)
+
+
+def rotation_gap(cadence: CadenceDefinition, after: datetime) -> timedelta:
+    """Calendar months between one rotation touch and the next, from `after`."""
+    months = cadence.every_months or 1
+    return add_months(after, months) - after
+
+
+def rotation_step(cadence: CadenceDefinition, rotation: int) -> CadenceStep:
+    return cadence.steps[rotation % len(cadence.steps)]
+
+
+def step_label(cadence: CadenceDefinition, step: CadenceStep, rotation: int | None = None) -> str:
+    """The timer label ops read in the Web UI, e.g. 'day 3: challenge from discovery'."""
+    if step.day is not None:
+        return f"day {step.day}: {step.purpose}"
+    if rotation is not None:
+        months = (rotation + 1) * (cadence.every_months or 1)
+        return f"month {months}: {step.purpose}"
+    return step.purpose
+
+
+# ---------------------------------------------------------------------- snooze
+
+
+def snooze_end(command: SnoozeInput, now: datetime, timezone: str | None) -> datetime:
+    """When a snooze ends on the lead's clock: N months/weeks/days from now, or the
+    morning of the `until` date in the lead's time zone (UTC when unknown)."""
+    if command.months is not None:
+        return add_months(now, command.months)
+    if command.weeks is not None:
+        return now + timedelta(weeks=command.weeks)
+    if command.days is not None:
+        return now + timedelta(days=command.days)
+    assert command.until is not None
+    zone = zoneinfo.ZoneInfo(timezone) if timezone else zoneinfo.ZoneInfo("UTC")
+    return datetime.combine(command.until, SNOOZE_END_LOCAL_TIME, tzinfo=zone)
+
+
+def snooze_problem(end: datetime, now: datetime) -> str | None:
+    """Why a snooze ending at `end` is refused, or None when it is acceptable."""
+    if end <= now:
+        return f"snooze must end in the future; {end.date().isoformat()} is not after today"
+    if end - now > timedelta(days=MAX_SNOOZE_DAYS):
+        return (
+            f"snooze of {(end - now).days} days is longer than 2 years; "
+            "close the lead or pick a nearer date"
+        )
+    return None
+
+
+def pause_end(until: date | datetime | None, timezone: str | None) -> datetime | None:
+    if until is None or isinstance(until, datetime):
+        return until
+    zone = zoneinfo.ZoneInfo(timezone) if timezone else zoneinfo.ZoneInfo("UTC")
+    return datetime.combine(until, SNOOZE_END_LOCAL_TIME, tzinfo=zone)
+
+
+# ------------------------------------------------------------------ transitions
+
+
+@dataclass(frozen=True)
+class Effect:
+    """What an event does to a lead: a new mode, a closing outcome, a rep task."""
+
+    reason: str
+    to: Mode | None = None
+    outcome: Outcome | None = None
+    rep_task: str | None = None
+
+
+def reply_effect(mode: Mode, intent: ReplyIntent | None, *, after_check_in: bool) -> Effect:
+    """A reply from the lead. A human reply stops automation: the rep owns the conversation.
+
+    Interest shown during nurture (or answering the check-in after a snooze) moves the
+    lead to follow-up, with a rep task so a person answers first.
+    """
+    if intent == "unsubscribe":
+        return Effect("reply asked to unsubscribe", to=Mode.CLOSED, outcome=Outcome.UNSUBSCRIBED)
+    if intent == "negative":
+        return Effect("reply declined", to=Mode.CLOSED, outcome=Outcome.LOST)
+    if intent == "auto_reply":
+        return Effect("auto-reply ignored")
+    if intent in ("positive", "question") and mode in (Mode.NURTURE, Mode.SNOOZED):
+        what = "answered the check-in positively" if after_check_in else "replied with interest"
+        return Effect(
+            f"lead {what}",
+            to=Mode.FOLLOW_UP,
+            rep_task=f"Lead {what}: answer personally today",
+        )
+    target = None if mode == Mode.AWAITING_REP else Mode.AWAITING_REP
+    return Effect(
+        "human reply: automation stopped, the rep owns the conversation",
+        to=target,
+        rep_task="Lead replied: read it and answer personally",
+    )
+
+
+def engagement_effect(mode: Mode, event: EngagementEvent, clicks_on_piece: int) -> Effect:
+    """`clicks_on_piece` already counts this event when it is a human click."""
+    if event.kind == "unsubscribe":
+        return Effect("unsubscribed", to=Mode.CLOSED, outcome=Outcome.UNSUBSCRIBED)
+    if (
+        event.kind == "click"
+        and not event.automated
+        and mode == Mode.NURTURE
+        and clicks_on_piece >= REPEATED_CLICKS
+    ):
+        return Effect(
+            f"clicked '{event.content_id}' {clicks_on_piece} times",
+            to=Mode.FOLLOW_UP,
+            rep_task=f"Lead keeps reading '{event.content_id}': reach out while it is warm",
+        )
+    return Effect(f"{event.kind} recorded")
+
+
+def delivery_effect(event: DeliveryEvent) -> Effect:
+    if event.kind == "complaint":
+        return Effect("marked a message as spam", to=Mode.CLOSED, outcome=Outcome.COMPLAINED)
+    if event.kind == "bounce" and event.permanent:
+        return Effect("address bounced permanently", to=Mode.CLOSED, outcome=Outcome.BOUNCED)
+    return Effect(f"{'transient bounce' if event.kind == 'bounce' else event.kind} recorded")
+
+
+def trigger_effect(mode: Mode, name: str) -> Effect:
+    """An external business event makes the need urgent: nurture and snooze end."""
+    if mode in (Mode.NURTURE, Mode.SNOOZED):
+        return Effect(
+            f"trigger: {name}",
+            to=Mode.FOLLOW_UP,
+            rep_task=f"Trigger '{name}' fired: the lead moved to follow-up",
+        )
+    return Effect(f"trigger {name} recorded")
+
+
+# ---------------------------------------------------------------- validations
+
+
+def closed_problem(mode: Mode, outcome: Outcome | None) -> str | None:
+    if mode == Mode.CLOSED:
+        detail = f" as {outcome.value}" if outcome else ""
+        return f"the lead is closed{detail}; no command applies to a closed lead"
+    return None
+
+
+def move_problem(mode: Mode, to: str) -> str | None:
+    if mode == to:
+        return f"the lead is already in {to}"
+    return None
+
+
+def resume_problem(mode: Mode) -> str | None:
+    if mode not in (Mode.PAUSED, Mode.AWAITING_REP):
+        return f"nothing to resume: the lead is in {mode.value}, not paused or awaiting a rep"
+    return None
+
+
+def pause_problem(mode: Mode, end: datetime | None, now: datetime) -> str | None:
+    if mode == Mode.PAUSED:
+        return "the lead is already paused; resume it first or change nothing"
+    if end is not None and end <= now:
+        return f"pause 'until' {end.isoformat()} is in the past"
+    return None

@@ -1,0 +1,432 @@
+"""The public contract of LeadWorkflow: every model other services send or read.
+
+Pure pydantic v2 models: no I/O, no environment reads, no clock or random defaults,
+so the module is safe to import inside the workflow sandbox. Field names follow the
+JSON in DESIGN.md exactly; fields added later always get a default so that histories
+and callers written against an older version keep working.
+"""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+import phonenumbers
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+LEAD_ID_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
+CADENCE_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
+STEP_KEY_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
+EVENT_ID_MAX = 200
+# A snooze longer than this is almost always a typo ("months": 36 for 3).
+MAX_SNOOZE_DAYS = 731
+
+
+class Mode(StrEnum):
+    FOLLOW_UP = "follow_up"
+    NURTURE = "nurture"
+    SNOOZED = "snoozed"
+    PAUSED = "paused"
+    AWAITING_REP = "awaiting_rep"
+    CLOSED = "closed"
+
+
+CadenceMode = Literal["follow_up", "nurture"]
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    SMS = "sms"
+    CALL_TASK = "call_task"
+    LINKEDIN_TASK = "linkedin_task"
+
+
+class Outcome(StrEnum):
+    MEETING_BOOKED = "meeting_booked"
+    WON = "won"
+    LOST = "lost"
+    UNSUBSCRIBED = "unsubscribed"
+    DISQUALIFIED = "disqualified"
+    # Set by delivery events only; a human closes with one of the five above.
+    BOUNCED = "bounced"
+    COMPLAINED = "complained"
+
+
+CloseOutcome = Literal["meeting_booked", "won", "lost", "unsubscribed", "disqualified"]
+ReplyIntent = Literal["positive", "question", "not_now", "negative", "unsubscribe", "auto_reply"]
+
+
+class _Strict(BaseModel):
+    """Input models reject unknown fields: a typo must be an error, not ignored."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+# --------------------------------------------------------------------------- lead
+
+
+class Lead(_Strict):
+    id: str = Field(pattern=LEAD_ID_PATTERN, description="CRM id; becomes part of the workflow id")
+    email: EmailStr
+    first_name: str | None = Field(default=None, max_length=100)
+    last_name: str | None = Field(default=None, max_length=100)
+    company: str | None = Field(default=None, max_length=200)
+    timezone: str | None = Field(default=None, description="IANA time zone, e.g. America/Chicago")
+    phone: str | None = Field(default=None, description="E.164, e.g. +13125550142")
+    sms_consent: bool = Field(default=False, description="The lead agreed to receive SMS")
+    owner: str | None = Field(default=None, max_length=100, description="Rep id, not a name")
+    segment: str | None = Field(default=None, max_length=100)
+    attributes: dict[str, str | int | float | bool | None] = Field(default_factory=dict)
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id_explained(cls, value: Any) -> Any:
+        if isinstance(value, str) and not re.fullmatch(LEAD_ID_PATTERN, value):
+            raise ValueError(
+                f"lead id {value!r} must be 1-64 characters of letters, digits, '_', '.' or '-' "
+                "(it becomes part of the workflow id); map other CRM ids to such a key"
+            )
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _iana_zone(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r}: use an IANA name such as 'America/Chicago' or 'Europe/Berlin'"
+            ) from None
+        return value
+
+    @field_validator("phone")
+    @classmethod
+    def _e164(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        message = f"phone {value!r} is not an E.164 number: write it as '+' then country code and number, e.g. +13125550142"
+        if not re.fullmatch(r"\+[1-9]\d{6,14}", value):
+            raise ValueError(message)
+        try:
+            parsed = phonenumbers.parse(value, None)
+        except phonenumbers.NumberParseException:
+            raise ValueError(message) from None
+        if not phonenumbers.is_valid_number(parsed):
+            raise ValueError(f"phone {value!r} is not a valid number for its country code")
+        return value
+
+
+class EnrollLead(_Strict):
+    """Input of LeadWorkflow. Only lead.id, lead.email and mode are required."""
+
+    lead: Lead
+    mode: CadenceMode
+    context: dict[str, Any] = Field(default_factory=dict, description="Deal context for templates")
+    follow_up_cadence: str = Field(default="follow-up", pattern=CADENCE_ID_PATTERN)
+    nurture_cadence: str = Field(default="nurture", pattern=CADENCE_ID_PATTERN)
+    speedup: float = Field(
+        default=1,
+        ge=1,
+        le=10_000_000,
+        description="Clock speed-up: every wait is divided by it (1 = real time)",
+    )
+    memory: LeadMemory | None = Field(
+        default=None,
+        description="Set by the engine itself on continue-as-new; never by callers",
+    )
+
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _mode_explained(cls, value: Any) -> Any:
+        if value not in ("follow_up", "nurture"):
+            raise ValueError(f"mode {value!r} is not a starting mode: use 'follow_up' or 'nurture'")
+        return value
+
+
+# ------------------------------------------------------------------------ cadences
+
+
+class CadenceStep(_Strict):
+    key: str = Field(pattern=STEP_KEY_PATTERN, description="Unique within the cadence")
+    day: int | None = Field(default=None, ge=0, le=366, description="Offset from day 0 (sequences)")
+    channel: Channel
+    template: str = Field(pattern=r"^[a-z0-9][a-z0-9/_-]*$", description="Template name without suffix")
+    purpose: str = Field(min_length=1, max_length=120)
+    content_id: str | None = Field(default=None, description="Content piece tracked for clicks")
+
+    @property
+    def content(self) -> str:
+        return self.content_id or self.template
+
+
+class CadenceDefinition(_Strict):
+    """A versioned cadence: a finite sequence (by day) or an indefinite rotation (monthly)."""
+
+    id: str = Field(pattern=CADENCE_ID_PATTERN)
+    version: int = Field(ge=1)
+    mode: CadenceMode
+    title: str = Field(min_length=1)
+    description: str = ""
+    every_months: int | None = Field(default=None, ge=1, le=12, description="Rotation interval")
+    after_last_step: Literal["nurture", "stop"] = "nurture"
+    check_in: CadenceStep | None = Field(default=None, description="Touch sent when a snooze ends")
+    steps: list[CadenceStep] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _shape(self) -> CadenceDefinition:
+        keys = [s.key for s in self.steps]
+        duplicates = sorted({k for k in keys if keys.count(k) > 1})
+        if duplicates:
+            raise ValueError(f"step keys must be unique: {', '.join(duplicates)} repeated")
+        if self.every_months is None:
+            previous = -1
+            for index, step in enumerate(self.steps):
+                if step.day is None:
+                    raise ValueError(
+                        f"steps[{index}] ({step.key}): a sequence step needs 'day' "
+                        "(or give the cadence 'every_months' to make it a rotation)"
+                    )
+                if step.day <= previous:
+                    raise ValueError(
+                        f"steps[{index}] ({step.key}): day {step.day} must come after day {previous}"
+                    )
+                previous = step.day
+        else:
+            for index, step in enumerate(self.steps):
+                if step.day is not None:
+                    raise ValueError(
+                        f"steps[{index}] ({step.key}): a rotation step has no 'day'; "
+                        "it is sent every_months after the previous one"
+                    )
+        return self
+
+    @property
+    def ref(self) -> str:
+        return f"{self.id}@v{self.version}"
+
+
+# -------------------------------------------------------------------------- events
+
+
+class _Event(_Strict):
+    event_id: str = Field(min_length=1, max_length=EVENT_ID_MAX)
+
+
+class ReplyEvent(_Event):
+    text: str = Field(default="", max_length=100_000)
+    received_at: datetime | None = None
+    channel: Literal["email", "sms"] = "email"
+    intent: ReplyIntent | None = Field(
+        default=None,
+        description="Set by a classifier; absent means a human must read it",
+    )
+
+
+class EngagementEvent(_Event):
+    kind: Literal["open", "click", "unsubscribe"]
+    content_id: str | None = None
+    url: str | None = None
+    at: datetime | None = None
+    user_agent: str | None = None
+    automated: bool = Field(default=False, description="Made by a scanner or bot, not a person")
+
+
+class DeliveryEvent(_Event):
+    kind: Literal["delivered", "bounce", "complaint"]
+    permanent: bool = False
+    at: datetime | None = None
+    send_key: str | None = None
+
+
+class TriggerEvent(_Event):
+    name: str = Field(min_length=1, max_length=100)
+    note: str = ""
+
+
+# ------------------------------------------------------------------------ commands
+
+
+class SnoozeInput(_Strict):
+    """Exactly one of months, weeks, days or until."""
+
+    months: int | None = None
+    weeks: int | None = None
+    days: int | None = None
+    until: date | None = None
+    reason: str = ""
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> SnoozeInput:
+        given = {
+            name: getattr(self, name)
+            for name in ("months", "weeks", "days", "until")
+            if getattr(self, name) is not None
+        }
+        if len(given) != 1:
+            raise ValueError(
+                "snooze needs exactly one of months, weeks, days or until "
+                f"(got {', '.join(given) or 'none'}), e.g. {{\"months\": 3}}"
+            )
+        ((name, value),) = given.items()
+        if name != "until" and value <= 0:
+            raise ValueError(f"snooze {name} must be at least 1 (got {value})")
+        return self
+
+
+class PauseInput(_Strict):
+    reason: str = Field(min_length=1, max_length=500)
+    until: date | datetime | None = None
+
+
+class ResumeInput(_Strict):
+    note: str = ""
+
+
+class MoveInput(_Strict):
+    to: CadenceMode
+    reason: str = ""
+
+
+class CloseInput(_Strict):
+    outcome: CloseOutcome
+    note: str = ""
+
+
+class CompleteTaskInput(_Strict):
+    task_id: str = Field(min_length=1)
+    result: str = ""
+
+
+# --------------------------------------------------------------------------- state
+
+
+class TouchRecord(BaseModel):
+    step: str
+    channel: Channel
+    sent_at: datetime
+    cadence: str
+    send_key: str
+    status: Literal["sent", "task_created", "skipped"] = "sent"
+    detail: str = ""
+
+
+class TransitionRecord(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+    from_mode: Mode = Field(alias="from")
+    to_mode: Mode = Field(alias="to")
+    reason: str
+    at: datetime
+
+
+class RepTask(BaseModel):
+    task_id: str
+    kind: Literal["call", "linkedin", "reply"]
+    title: str
+    created_at: datetime
+    done: bool = False
+    result: str = ""
+
+
+class RejectedEvent(BaseModel):
+    signal: str
+    event_id: str | None
+    error: str
+    at: datetime
+
+
+class LeadState(BaseModel):
+    """What the `state` query returns, and what every update returns."""
+
+    lead_id: str
+    mode: Mode
+    cadence: str | None = None
+    step: str | None = None
+    next_touch_at: datetime | None = None
+    next_touch: str | None = None
+    touches: list[TouchRecord] = Field(default_factory=list)
+    touches_total: int = 0
+    transitions: list[TransitionRecord] = Field(default_factory=list)
+    outcome: Outcome | None = None
+    pause_reason: str | None = None
+    paused_until: datetime | None = None
+    snoozed_until: datetime | None = None
+    open_tasks: list[RepTask] = Field(default_factory=list)
+    done_tasks: list[RepTask] = Field(default_factory=list)
+    human_clicks: dict[str, int] = Field(default_factory=dict)
+    rejected_events: list[RejectedEvent] = Field(default_factory=list)
+    run: int = 1
+
+
+class LeadMemory(BaseModel):
+    """Everything one run hands to the next on continue-as-new."""
+
+    state: LeadState
+    follow_up: CadenceDefinition | None = None
+    nurture: CadenceDefinition | None = None
+    # Index of the next step of the follow-up sequence, and of the nurture rotation.
+    step_index: int = 0
+    nurture_rotation: int = 0
+    # When the next touch of the current cadence is due (real workflow time).
+    due_at: datetime | None = None
+    # Paused/awaiting_rep: the mode to go back to and how much of its wait was left.
+    resume_mode: Mode | None = None
+    remaining_seconds: float | None = None
+    touch_seq: int = 0
+    task_seq: int = 0
+    last_touch_step: str | None = None
+    seen_event_ids: list[str] = Field(default_factory=list)
+    pending_tasks: list[RepTaskInput] = Field(default_factory=list)
+
+
+# ---------------------------------------------------------------------- activities
+
+
+class LoadCadenceInput(BaseModel):
+    cadence_id: str
+
+
+class TouchInput(BaseModel):
+    """One touch to render and deliver. send_key is unique per lead and touch, forever."""
+
+    send_key: str
+    lead: Lead
+    context: dict[str, Any] = Field(default_factory=dict)
+    cadence: str
+    mode: CadenceMode
+    step: CadenceStep
+
+
+class TouchResult(BaseModel):
+    send_key: str
+    status: Literal["sent", "task_created", "skipped"]
+    message_id: str | None = None
+    detail: str = ""
+
+
+class RepTaskInput(BaseModel):
+    """A task for the lead's rep. With `touch`, its body is the step's template."""
+
+    task_id: str
+    kind: Literal["call", "linkedin", "reply"]
+    lead_id: str
+    owner: str | None = None
+    title: str
+    note: str = ""
+    touch: TouchInput | None = None
+
+
+LeadMemory.model_rebuild()
+EnrollLead.model_rebuild()

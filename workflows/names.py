@@ -1,0 +1,19 @@
+"""Names other services rely on (DESIGN.md, public contract). Never rename these."""
+
+WORKFLOW_TYPE = "LeadWorkflow"
+DEFAULT_TASK_QUEUE = "touchpoint"
+
+
+def workflow_id(lead_id: str) -> str:
+    return f"lead-{lead_id}"
+
+
+# Activity names: fixed so workflow tests can mock them by name.
+LOAD_CADENCE = "load_cadence"
+SEND_EMAIL = "send_email"
+SEND_SMS = "send_sms"
+CREATE_REP_TASK = "create_rep_task"
+
+# Error types activities raise, which the workflow turns into a paused lead.
+TEMPLATE_ERROR = "TemplateError"
+UNKNOWN_CADENCE = "UnknownCadence"
