@@ -1,0 +1,83 @@
+"""Rep tasks: a call or LinkedIn step, or a reply that needs a person, handed to the lead's rep.
+
+Locally tasks are appended to a JSON-lines file; a queue or CRM comes later behind the
+same `TaskSink` interface.
+"""
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal, Protocol
+
+from pydantic import BaseModel
+from temporalio import activity
+
+from activities.config import DeliveryConfig
+from activities.jsonl import JsonLines
+from activities.templates import TemplateRenderer
+from activities.touch import activity_log, render_touch
+from workflows import names
+from workflows.models import RepTaskInput, TouchResult
+
+
+class OutgoingTask(BaseModel):
+    task_id: str
+    kind: Literal["call", "linkedin", "reply"]
+    lead_id: str
+    owner: str | None
+    title: str
+    body: str
+    created_at: datetime
+
+
+class TaskSink(Protocol):
+    def create(self, task: OutgoingTask) -> None:
+        """Create the task; creating a task_id that already exists changes nothing."""
+        ...
+
+
+class JsonlTaskSink:
+    """One JSON object per line: task_id, kind, lead_id, owner, title, body, created_at."""
+
+    def __init__(self, path: Path) -> None:
+        self._tasks = JsonLines(path, key="task_id")
+
+    def create(self, task: OutgoingTask) -> None:
+        self._tasks.append_once(task.model_dump(mode="json"))
+
+
+class RepTaskActivities:
+    def __init__(self, renderer: TemplateRenderer, sink: TaskSink, config: DeliveryConfig) -> None:
+        self._renderer = renderer
+        self._sink = sink
+        self._config = config
+
+    @activity.defn(name=names.CREATE_REP_TASK)
+    def create_rep_task(self, input: RepTaskInput) -> TouchResult:
+        touch = input.touch
+        if touch is not None:
+            rendered = render_touch(self._renderer, self._config, touch, touch.step.channel)
+            title, body = rendered.subject, rendered.text
+        else:
+            title, body = input.title, input.note
+        self._sink.create(
+            OutgoingTask(
+                task_id=input.task_id,
+                kind=input.kind,
+                lead_id=input.lead_id,
+                owner=input.owner,
+                title=title,
+                body=body,
+                created_at=datetime.now(UTC),
+            )
+        )
+        activity_log(
+            lead_id=input.lead_id,
+            task_id=input.task_id,
+            kind=input.kind,
+            step=touch.step.key if touch else None,
+        ).info("rep task created")
+        return TouchResult(
+            send_key=touch.send_key if touch else input.task_id,
+            status="task_created",
+            message_id=input.task_id,
+        )
