@@ -1,0 +1,167 @@
+"""Settings come from TOUCHPOINT_* variables; a bad one is reported by its variable name."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from workers.settings import Settings
+from workflows import names
+
+REP_7 = {"name": "Rep Seven", "title": "Account Executive", "email": "rep7@harborview.example"}
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test sees only the TOUCHPOINT_* variables it sets."""
+    for name in list(os.environ):
+        if name.startswith("TOUCHPOINT_"):
+            monkeypatch.delenv(name)
+
+
+def test_defaults_run_locally_with_no_configuration() -> None:
+    settings = Settings()
+
+    assert settings.temporal_address == "localhost:7233"
+    assert settings.namespace == "default"
+    assert settings.task_queue == names.DEFAULT_TASK_QUEUE
+    assert settings.uses_tls is False
+    assert settings.log_format == "console"
+    assert settings.outbox_dir == Path("var/outbox")
+
+
+def test_reads_prefixed_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TOUCHPOINT_TEMPORAL_ADDRESS", "temporal.internal:7233")
+    monkeypatch.setenv("TOUCHPOINT_NAMESPACE", "sales")
+    monkeypatch.setenv("TOUCHPOINT_TASK_QUEUE", "touchpoint-eu")
+    monkeypatch.setenv("TOUCHPOINT_LOG_FORMAT", "json")
+    monkeypatch.setenv("TOUCHPOINT_LOG_LEVEL", "debug")
+    monkeypatch.setenv("TOUCHPOINT_MAX_CONCURRENT_ACTIVITIES", "8")
+
+    settings = Settings()
+
+    assert settings.temporal_address == "temporal.internal:7233"
+    assert settings.namespace == "sales"
+    assert settings.task_queue == "touchpoint-eu"
+    assert settings.log_format == "json"
+    assert settings.log_level == "DEBUG"
+    assert settings.max_concurrent_activities == 8
+
+
+def test_unprefixed_variables_are_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NAMESPACE", "someone-elses")
+
+    assert Settings().namespace == "default"
+
+
+def test_local_files_follow_var_dir_unless_set(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("TOUCHPOINT_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("TOUCHPOINT_TASKS_FILE", str(tmp_path / "elsewhere" / "tasks.jsonl"))
+
+    config = Settings().delivery_config()
+
+    assert config.outbox_dir == tmp_path / "outbox"
+    assert config.sms_outbox_file.parent == tmp_path
+    assert config.tasks_file == tmp_path / "elsewhere" / "tasks.jsonl"
+
+
+def test_owners_json_gives_each_rep_their_own_sender(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TOUCHPOINT_OWNERS", json.dumps({"rep-7": REP_7}))
+    monkeypatch.setenv("TOUCHPOINT_SENDER_EMAIL", "team@harborview.example")
+
+    config = Settings().delivery_config()
+
+    assert config.sender_for("rep-7").email == REP_7["email"]
+    assert config.sender_for("rep-7").title == REP_7["title"]
+    assert config.sender_for("rep-unknown").email == "team@harborview.example"
+    assert config.sender_for(None).email == "team@harborview.example"
+
+
+def test_bad_value_names_the_variable_and_what_is_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TOUCHPOINT_LOG_FORMAT", "xml")
+
+    with pytest.raises(ValidationError) as caught:
+        Settings()
+
+    message = str(caught.value)
+    assert "TOUCHPOINT_LOG_FORMAT" in message
+    assert "'console' or 'json'" in message
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("TOUCHPOINT_MAX_CONCURRENT_ACTIVITIES", "0", "greater than or equal to 1"),
+        ("TOUCHPOINT_TEMPORAL_ADDRESS", "https://temporal", "host:port"),
+        ("TOUCHPOINT_OWNERS", '{"rep-7": ', "not valid JSON"),
+        ("TOUCHPOINT_COMPANY_URL", "harborview.example", "should match pattern"),
+    ],
+)
+def test_each_bad_value_is_reported_against_its_variable(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, expected: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+
+    with pytest.raises(ValidationError) as caught:
+        Settings()
+
+    assert variable in str(caught.value)
+    assert expected in str(caught.value)
+
+
+def test_bad_owner_profile_points_at_the_owner_and_field(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TOUCHPOINT_OWNERS", json.dumps({"rep-7": {**REP_7, "email": "not-an-address"}}))
+
+    with pytest.raises(ValidationError) as caught:
+        Settings()
+
+    assert "TOUCHPOINT_OWNERS.rep-7.email" in str(caught.value)
+
+
+def test_client_certificate_needs_its_key(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    cert = tmp_path / "client.pem"
+    cert.write_text("cert")
+    monkeypatch.setenv("TOUCHPOINT_TLS_CERT_PATH", str(cert))
+
+    with pytest.raises(ValidationError) as caught:
+        Settings()
+
+    assert "TOUCHPOINT_TLS_CERT_PATH and TOUCHPOINT_TLS_KEY_PATH must be set together" in str(caught.value)
+
+
+def test_missing_certificate_file_is_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("TOUCHPOINT_TLS_CA_PATH", str(tmp_path / "missing-ca.pem"))
+
+    with pytest.raises(ValidationError) as caught:
+        Settings()
+
+    assert "TOUCHPOINT_TLS_CA_PATH" in str(caught.value)
+
+
+def test_api_key_never_appears_in_repr_or_dump(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TOUCHPOINT_API_KEY", "tp-secret-key-123")
+
+    settings = Settings()
+
+    assert settings.uses_tls
+    assert "tp-secret-key-123" not in repr(settings)
+    assert "tp-secret-key-123" not in str(settings)
+    assert "tp-secret-key-123" not in settings.model_dump_json()
+
+
+def test_nothing_is_read_at_import_time() -> None:
+    env = {**os.environ, "TOUCHPOINT_LOG_FORMAT": "xml"}
+
+    imported = subprocess.run(
+        [sys.executable, "-c", "import workers.settings, workers.worker, workers.local"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert imported.returncode == 0, imported.stderr

@@ -1,0 +1,51 @@
+"""The one-command demo: the dev server it starts, and enrolling the examples only once."""
+
+import uuid
+from pathlib import Path
+
+from workers.client import connect
+from workers.local import dev_server_command, enroll_examples, local_settings
+from workers.settings import Settings
+from workflows import names, search_attributes
+
+
+def test_dev_server_registers_every_search_attribute_with_its_type(tmp_path: Path) -> None:
+    command = dev_server_command(temporal=Path("temporal"), db_file=tmp_path / "temporal.db")
+
+    registered = [command[i + 1] for i, arg in enumerate(command) if arg == "--search-attribute"]
+    assert len(registered) == len(search_attributes.ALL)
+    assert "LeadMode=Keyword" in registered
+    assert "LeadNextTouchAt=Datetime" in registered
+    assert command[command.index("--db-filename") + 1] == str(tmp_path / "temporal.db")
+    assert command[command.index("--ip") + 1] == "127.0.0.1"
+
+
+def test_demo_never_talks_to_a_configured_cluster() -> None:
+    production = Settings(
+        temporal_address="sales.a1b2c.tmprl.cloud:7233", namespace="sales.a1b2c", api_key="tp-key"
+    )
+
+    demo = local_settings(production)
+
+    assert demo.temporal_address == "127.0.0.1:7233"
+    assert demo.namespace == "default"
+    assert demo.api_key is None
+    assert demo.uses_tls is False
+
+
+async def test_running_the_demo_again_enrolls_nobody_twice(server_address: str, tmp_path: Path) -> None:
+    settings = Settings(temporal_address=server_address, task_queue=f"demo-{uuid.uuid4()}", var_dir=tmp_path)
+    client = await connect(settings)
+
+    first = await enroll_examples(client, settings)
+    async def run_ids() -> dict[str, str | None]:
+        return {
+            lead_id: (await client.get_workflow_handle(names.workflow_id(lead_id)).describe()).run_id
+            for lead_id in first
+        }
+
+    before = await run_ids()
+    again = await enroll_examples(client, settings)
+
+    assert first and again == first
+    assert await run_ids() == before

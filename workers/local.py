@@ -1,0 +1,205 @@
+"""`python -m workers.local` (what `make run` runs): the whole engine on one machine.
+
+Starts the Temporal dev server from this virtualenv, a worker in this process, and
+enrolls the example leads on a fast clock: one day passes every 5 seconds, so the
+day-1..day-10 follow-up finishes within a minute and the leads move to nurture.
+Ctrl-C stops the worker, then the server. The server's state stays in
+var/temporal.db, so running again resumes where it stopped and enrolls nobody twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shlex
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+
+import structlog
+from temporalio.client import Client
+
+from starter.client import EnrollFailure, EnrollResult, TouchpointClient
+from starter.csv_import import read_leads
+from workers.client import connect
+from workers.logging import configure_logging
+from workers.settings import Settings
+from workers.worker import build_worker, load_activities, run_process, run_until_stopped
+from workflows import names, search_attributes
+
+HOST = "127.0.0.1"
+PORT = 7233
+UI_PORT = 8233
+UI_URL = f"http://localhost:{UI_PORT}"
+NAMESPACE = "default"
+# One day every 5 seconds.
+DEMO_SPEEDUP = 86_400 / 5
+EXAMPLE_LEADS = resources.files("starter") / "examples" / "leads.csv"
+SERVER_START_TIMEOUT = 30.0
+SERVER_STOP_TIMEOUT = 10.0
+
+# Named, not __name__: run as `python -m workers.local` that would be "__main__".
+log = structlog.get_logger("workers.local")
+
+
+def local_settings(settings: Settings) -> Settings:
+    """`settings` pointed at the local dev server, whatever the environment says about a
+    real cluster (the demo must never enroll example leads there)."""
+    return settings.model_copy(
+        update={
+            "temporal_address": f"{HOST}:{PORT}",
+            "namespace": NAMESPACE,
+            "api_key": None,
+            "tls_cert_path": None,
+            "tls_key_path": None,
+            "tls_ca_path": None,
+            "tls_server_name": None,
+        }
+    )
+
+
+def dev_server_command(*, temporal: Path, db_file: Path) -> list[str]:
+    command = [
+        str(temporal), "server", "start-dev",
+        "--ip", HOST,
+        "--port", str(PORT),
+        "--ui-port", str(UI_PORT),
+        "--db-filename", str(db_file),
+        "--namespace", NAMESPACE,
+        "--log-level", "error",
+    ]  # fmt: skip
+    for key in search_attributes.ALL:
+        # KEYWORD -> Keyword, DATETIME -> Datetime: the type names the CLI accepts.
+        type_name = key.indexed_value_type.name.title().replace("_", "")
+        command += ["--search-attribute", f"{key.name}={type_name}"]
+    return command
+
+
+def _check_port_free(port: int) -> None:
+    with socket.socket() as probe:
+        # Without SO_REUSEADDR, connections of a server stopped a moment ago would look like a live one.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((HOST, port))
+        except OSError:
+            raise SystemExit(
+                f"touchpoint local: port {port} on {HOST} is already in use. Is another Temporal "
+                "server (or `make run`) running? Stop it and try again."
+            ) from None
+
+
+@contextmanager
+def dev_server(settings: Settings) -> Iterator[subprocess.Popen[bytes]]:
+    """The Temporal dev server as a child process, stopped (terminate, then kill) on exit."""
+    temporal = Path(sys.executable).parent / "temporal"
+    if not temporal.is_file():
+        raise SystemExit(f"touchpoint local: {temporal} not found: install the dev extras (pip install -e '.[dev]')")
+    for port in (PORT, UI_PORT):
+        _check_port_free(port)
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    server_log = settings.var_dir / "temporal-server.log"
+    with server_log.open("ab") as output:
+        process = subprocess.Popen(
+            dev_server_command(temporal=temporal, db_file=settings.var_dir / "temporal.db"),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            # Its own session: Ctrl-C reaches only this process, which stops the worker
+            # first and the server after it, instead of both at once.
+            start_new_session=True,
+        )
+    log.info("temporal dev server starting", pid=process.pid, log_file=str(server_log))
+    try:
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=SERVER_STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.info("temporal dev server stopped")
+
+
+async def wait_for_server(settings: Settings, process: subprocess.Popen[bytes]) -> Client:
+    deadline = time.monotonic() + SERVER_START_TIMEOUT
+    while True:
+        if process.poll() is not None:
+            raise SystemExit(
+                f"touchpoint local: the Temporal dev server exited with status {process.returncode}; "
+                f"see {settings.var_dir / 'temporal-server.log'}"
+            )
+        try:
+            return await asyncio.wait_for(connect(settings), timeout=2)
+        except (RuntimeError, TimeoutError):
+            if time.monotonic() > deadline:
+                raise SystemExit(
+                    f"touchpoint local: the Temporal dev server did not accept connections on "
+                    f"{HOST}:{PORT} within {SERVER_START_TIMEOUT:.0f} s; "
+                    f"see {settings.var_dir / 'temporal-server.log'}"
+                ) from None
+            await asyncio.sleep(0.5)
+
+
+async def enroll_examples(client: Client, settings: Settings) -> list[str]:
+    """Enroll the bundled example leads on the demo clock; returns the enrolled lead ids.
+
+    A lead enrolled by an earlier run is left as it is (TouchpointClient never starts a
+    lead twice), so running the demo again resumes rather than duplicates.
+    """
+    with resources.as_file(EXAMPLE_LEADS) as path:
+        parsed = read_leads(path, speedup=DEMO_SPEEDUP)
+    for bad in parsed.bad_rows:
+        log.warning("example lead skipped", line=bad.line, reason=bad.reason)
+    touchpoint = TouchpointClient(client, task_queue=settings.task_queue, cadences_dir=settings.cadences_dir)
+    results = await touchpoint.enroll_many(row.enroll for row in parsed.leads)
+    enrolled = [result for result in results if isinstance(result, EnrollResult)]
+    for failure in (result for result in results if isinstance(result, EnrollFailure)):
+        log.warning("example lead not enrolled", lead_id=failure.lead_id, error=str(failure.error))
+    created = sum(result.created for result in enrolled)
+    log.info("example leads enrolled", new=created, from_earlier_runs=len(enrolled) - created)
+    return [result.lead_id for result in enrolled]
+
+
+def _banner(settings: Settings, lead_ids: list[str]) -> str:
+    touchpoint = Path(sys.executable).parent / "touchpoint"
+    if touchpoint.is_relative_to(Path.cwd()):
+        touchpoint = touchpoint.relative_to(Path.cwd())
+    example = lead_ids[0] if lead_ids else "<lead id>"
+    command = shlex.join([str(touchpoint), "snooze", example, "--months", "3"])
+    return "\n".join(
+        [
+            "",
+            "Touchpoint is running locally: one simulated day every 5 seconds.",
+            f"  Web UI:          {UI_URL}  (filter: LeadMode = \"nurture\")",
+            f"  Outbox (.eml):   {settings.outbox_dir}",
+            f"  Example leads:   {', '.join(lead_ids) or 'none'}",
+            f"  Send a command:  {command}",
+            "Ctrl-C stops the worker, then the server; run again to resume.",
+            "",
+        ]
+    )
+
+
+async def run_local(settings: Settings) -> None:
+    settings = local_settings(settings)
+    configure_logging(settings)
+    # Checked before anything starts: a broken cadence or template stops the demo at once.
+    activities = load_activities(settings)
+    with dev_server(settings) as process:
+        client = await wait_for_server(settings, process)
+        worker = build_worker(client, settings, activities=activities)
+        lead_ids = await enroll_examples(client, settings)
+        print(_banner(settings, lead_ids), flush=True)
+        await run_until_stopped(worker)
+
+
+def main() -> None:
+    run_process("touchpoint local", run_local)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,159 @@
+"""Settings: every TOUCHPOINT_* environment variable the processes read, in one object.
+
+Nothing is read at import time; `Settings()` reads and validates the environment when
+a process starts, so tests construct it with their own values.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import (
+    AliasGenerator,
+    EmailStr,
+    Field,
+    FilePath,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from activities.config import DeliveryConfig, SenderProfile
+from workflows import names
+
+ENV_PREFIX = "TOUCHPOINT_"
+# Built from constants only: no I/O, no environment.
+_DELIVERY_DEFAULTS = DeliveryConfig()
+
+
+def env_name(field: str) -> str:
+    """The environment variable that sets `field`, e.g. TOUCHPOINT_LOG_FORMAT."""
+    return f"{ENV_PREFIX}{field.upper()}"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        # The alias is the variable's full name, so a validation error names the
+        # variable the operator set rather than the Python field behind it.
+        alias_generator=AliasGenerator(validation_alias=env_name),
+        validate_by_name=True,
+    )
+
+    # -- Temporal connection
+    temporal_address: str = Field(default="localhost:7233", description="host:port of the Temporal frontend")
+    namespace: str = Field(default="default", min_length=1)
+    task_queue: str = Field(default=names.DEFAULT_TASK_QUEUE, min_length=1)
+    # mTLS for a self-hosted cluster or Temporal Cloud; setting any of these turns TLS on.
+    tls_cert_path: FilePath | None = None
+    tls_key_path: FilePath | None = None
+    tls_ca_path: FilePath | None = Field(default=None, description="CA for the server; system roots when unset")
+    tls_server_name: str | None = Field(default=None, description="Server name to expect in the server certificate")
+    api_key: SecretStr | None = Field(default=None, description="Temporal Cloud API key; implies TLS")
+
+    # -- Local files (the outbox replaces real delivery when no AWS is configured)
+    var_dir: Path = Path("var")
+    # Unset means a file under var_dir (filled in by _files_under_var_dir).
+    outbox_dir: Path | None = None
+    sms_outbox_file: Path | None = None
+    tasks_file: Path | None = None
+    cadences_dir: Path | None = Field(default=None, description="Cadence files; the bundled ones when unset")
+    templates_dir: Path | None = Field(default=None, description="Templates; the bundled ones when unset")
+
+    # -- Who the messages come from. Defaults are the activities' own fictional sender,
+    # so the engine runs with no configuration; every commercial email carries the
+    # postal address.
+    company_name: str = Field(default=_DELIVERY_DEFAULTS.company_name, min_length=1)
+    company_url: str = Field(default=_DELIVERY_DEFAULTS.company_url, pattern=r"^https?://\S+$")
+    postal_address: str = Field(default=_DELIVERY_DEFAULTS.postal_address, min_length=1)
+    sender_name: str = Field(default=_DELIVERY_DEFAULTS.default_sender.name, min_length=1)
+    sender_title: str = Field(default=_DELIVERY_DEFAULTS.default_sender.title, min_length=1)
+    sender_email: EmailStr = _DELIVERY_DEFAULTS.default_sender.email
+    sender_phone: str | None = _DELIVERY_DEFAULTS.default_sender.phone
+    sender_signature: str | None = _DELIVERY_DEFAULTS.default_sender.signature
+    # NoDecode: parsed by _owners_json, so bad JSON is reported against the variable.
+    owners: Annotated[dict[str, SenderProfile], NoDecode] = Field(
+        default_factory=dict,
+        description='JSON: owner id -> sender profile, e.g. {"rep-7": {"name": …, "title": …, "email": …}}',
+    )
+
+    # -- Process
+    log_format: Literal["console", "json"] = "console"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    max_concurrent_activities: int = Field(default=20, ge=1, le=1000)
+    max_cached_workflows: int = Field(default=1000, ge=0)
+    # Sends are short; this bounds how long a stopping worker waits for in-flight ones
+    # (below Kubernetes' default 30 s termination grace period).
+    graceful_shutdown_seconds: float = Field(default=20, ge=0, le=3600)
+
+    @field_validator("temporal_address")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        if not re.fullmatch(r"[^\s:/]+:\d{1,5}", value):
+            raise ValueError(f"{value!r} is not host:port, e.g. localhost:7233 or my-ns.a1b2c.tmprl.cloud:7233")
+        return value
+
+    @field_validator("owners", mode="before")
+    @classmethod
+    def _owners_json(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError as err:
+            raise ValueError(
+                f"not valid JSON ({err}); expected an object of owner id -> "
+                '{"name": ..., "title": ..., "email": ..., "phone": ..., "signature": ...}'
+            ) from None
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _client_cert_pair(self) -> Settings:
+        if (self.tls_cert_path is None) != (self.tls_key_path is None):
+            raise ValueError(
+                f"{env_name('tls_cert_path')} and {env_name('tls_key_path')} must be set together (mTLS)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _files_under_var_dir(self) -> Settings:
+        self.outbox_dir = self.outbox_dir or self.var_dir / "outbox"
+        self.sms_outbox_file = self.sms_outbox_file or self.var_dir / "sms-outbox.jsonl"
+        self.tasks_file = self.tasks_file or self.var_dir / "rep-tasks.jsonl"
+        return self
+
+    @property
+    def uses_tls(self) -> bool:
+        return self.api_key is not None or any(
+            value is not None
+            for value in (self.tls_cert_path, self.tls_key_path, self.tls_ca_path, self.tls_server_name)
+        )
+
+    def delivery_config(self) -> DeliveryConfig:
+        """What the activities need to render and deliver touches."""
+        return DeliveryConfig(
+            company_name=self.company_name,
+            company_url=self.company_url,
+            postal_address=self.postal_address,
+            outbox_dir=self.outbox_dir,
+            sms_outbox_file=self.sms_outbox_file,
+            tasks_file=self.tasks_file,
+            default_sender=SenderProfile(
+                name=self.sender_name,
+                title=self.sender_title,
+                email=self.sender_email,
+                phone=self.sender_phone,
+                signature=self.sender_signature,
+            ),
+            owners=self.owners,
+            templates_dir=self.templates_dir,
+            cadences_dir=self.cadences_dir,
+        )

@@ -1,0 +1,147 @@
+"""The Touchpoint worker: runs LeadWorkflow and its activities on one task queue."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Callable, Coroutine
+from typing import Any, NoReturn
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import structlog
+from pydantic import ValidationError
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities import build_activities, load_and_check
+from activities.cadences import CadenceError
+from activities.templates import TemplateRenderError
+from workers.client import connect
+from workers.interceptors import LeadLogContextInterceptor
+from workers.logging import configure_logging
+from workers.settings import Settings
+from workers.shutdown import stop_signals
+from workflows.lead import LeadWorkflow
+from workflows.sandbox import workflow_runner
+
+# Exit status for configuration an operator must fix (settings, cadences, templates):
+# restarting the process cannot help, and orchestrators can tell it from a crash.
+EXIT_BAD_CONFIG = 2
+
+log = structlog.get_logger(__name__)
+
+
+def load_activities(settings: Settings) -> list[Callable]:
+    """Validate every cadence and template, then build the activities.
+
+    Raises the activities' own error, naming the file, step and field, when one is invalid.
+    """
+    config = settings.delivery_config()
+    store, renderer = load_and_check(config)
+    return build_activities(config, store, renderer)
+
+
+def build_worker(
+    client: Client,
+    settings: Settings,
+    *,
+    activities: list[Callable] | None = None,
+    task_queue: str | None = None,
+) -> Worker:
+    """A worker for LeadWorkflow and the activities (loaded from settings unless given)."""
+    return Worker(
+        client,
+        task_queue=task_queue or settings.task_queue,
+        workflows=[LeadWorkflow],
+        workflow_runner=workflow_runner(),
+        activities=activities if activities is not None else load_activities(settings),
+        # The activities are plain functions doing blocking I/O (files, boto3): each
+        # runs on a thread of its own, at most max_concurrent_activities at once.
+        activity_executor=ThreadPoolExecutor(
+            max_workers=settings.max_concurrent_activities,
+            thread_name_prefix="touchpoint-activity",
+        ),
+        max_concurrent_activities=settings.max_concurrent_activities,
+        max_cached_workflows=settings.max_cached_workflows,
+        graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_seconds),
+        interceptors=[LeadLogContextInterceptor()],
+    )
+
+
+async def run_until_stopped(worker: Worker) -> None:
+    """Run `worker` until SIGTERM or Ctrl-C, then let in-flight activities finish."""
+    config = worker.config()
+    with stop_signals() as stop:
+        async with worker:
+            log.info("worker started", task_queue=config["task_queue"])
+            sig = await stop
+            log.info("worker stopping: waiting for in-flight activities", signal=sig.name)
+    executor = config.get("activity_executor")
+    if executor is not None:
+        executor.shutdown()
+    log.info("worker stopped")
+
+
+async def run_worker(settings: Settings) -> None:
+    configure_logging(settings)
+    # Before connecting: a broken cadence or template is an operator's mistake to fix,
+    # found at start rather than one paused lead at a time.
+    activities = load_activities(settings)
+    try:
+        client = await connect(settings)
+    except RuntimeError as err:
+        log.error("cannot connect to Temporal", address=settings.temporal_address, error=str(err))
+        raise SystemExit(1) from None
+    log.info("connected", address=settings.temporal_address, namespace=settings.namespace)
+    await run_until_stopped(build_worker(client, settings, activities=activities))
+
+
+def run_process(name: str, run: Callable[[Settings], Coroutine[Any, Any, None]]) -> NoReturn:
+    """Read the settings, run `run`, and exit. Configuration an operator must fix ends
+    the process with its message and exit status 2, never a traceback."""
+    try:
+        settings = Settings()
+    except ValidationError as err:
+        print(f"{name}: invalid settings\n{err}", file=sys.stderr)
+        sys.exit(EXIT_BAD_CONFIG)
+    try:
+        asyncio.run(run(settings))
+        status = 0
+    except (CadenceError, TemplateRenderError) as err:
+        # Printed as is: the message lists one problem per line, each naming file, step and field.
+        print(f"{name}: invalid cadence or template, not started\n{err}", file=sys.stderr)
+        status = EXIT_BAD_CONFIG
+    except KeyboardInterrupt:
+        # A second Ctrl-C while stopping: in-flight activities are abandoned; the server
+        # retries them once their timeout passes.
+        print(f"{name}: forced stop", file=sys.stderr)
+        status = 130
+    except SystemExit as stop:
+        status = _exit_status(stop)
+    _exit_without_teardown(status)
+
+
+def _exit_status(stop: SystemExit) -> int:
+    """The status `sys.exit` would give: a message is printed and means 1."""
+    if stop.code is None or isinstance(stop.code, int):
+        return stop.code or 0
+    print(stop.code, file=sys.stderr)
+    return 1
+
+
+def _exit_without_teardown(status: int) -> NoReturn:
+    """Exit once everything has stopped, skipping interpreter teardown: the SDK's Rust
+    threads may call into Python while it finalizes, which crashes a process that shut
+    down cleanly (SIGABRT or SIGSEGV instead of 0; temporalio/sdk-python#300)."""
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
+
+
+def main() -> None:
+    """`python -m workers` and `touchpoint worker`."""
+    run_process("touchpoint worker", run_worker)
