@@ -1,0 +1,1 @@
+"""The Python client library (`starter.client.TouchpointClient`) and the `touchpoint` CLI."""

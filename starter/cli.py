@@ -1,0 +1,471 @@
+"""`touchpoint`: enroll and steer leads from a shell.
+
+Exit status: 0 done; 1 the command failed (rejected, unknown or closed lead, Temporal
+unreachable, bad CSV rows); 2 the input itself is wrong (flags, JSON, CSV header,
+settings). User errors print one message on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar, get_args
+
+from pydantic import BaseModel, ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from starter.client import EnrollFailure, EnrollResult, TouchpointClient
+from starter.csv_import import BadRow, CsvLead, read_leads
+from starter.errors import InvalidInput, Location, TouchpointError, explain
+from starter.render import leads_table, state_view
+from starter.schema import write_schemas
+from starter.search_attributes import register_search_attributes
+from workers.settings import Settings
+from workflows.models import (
+    CloseInput,
+    CloseOutcome,
+    CompleteTaskInput,
+    EnrollLead,
+    LeadState,
+    Mode,
+    MoveInput,
+    PauseInput,
+    ReplyEvent,
+    ReplyIntent,
+    ResumeInput,
+    SnoozeInput,
+    TriggerEvent,
+)
+
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+DEFAULT_SCHEMA_DIR = Path("deploy/schema")
+
+# soft_wrap: long messages stay one line, so scripts can grep them.
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+Command = Callable[[argparse.Namespace], Awaitable[int]]
+
+
+def main(argv: Sequence[str] | None = None) -> NoReturn:
+    """The console script. In-process callers (tests, other tools) use `run` instead."""
+    code = run(build_parser().parse_args(argv))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # The SDK's Rust threads can abort interpreter shutdown of a short-lived client
+    # process ("PyGILState_Release", temporalio/sdk-python#300): end without teardown.
+    os._exit(code)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        if args.command == "worker":
+            # Imported here: only the worker needs the workflow and activity code loaded.
+            from workers.worker import main as worker_main
+
+            worker_main()
+            return 0
+        if args.command == "schema":
+            for path in write_schemas(args.out):
+                out.print(f"wrote {path}", markup=False)
+            return 0
+        return asyncio.run(args.run(args))
+    except InvalidInput as error:
+        return _fail(str(error), EXIT_BAD_INPUT)
+    except TouchpointError as error:
+        return _fail(str(error), EXIT_FAILED)
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
+
+
+# ---------------------------------------------------------------------- commands
+
+
+async def enroll(args: argparse.Namespace) -> int:
+    flags = args.sms_consent or any(getattr(args, name) is not None for name in LEAD_FLAGS)
+    sources = [bool(args.csv), bool(args.json), flags]
+    if sum(sources) != 1:
+        raise InvalidInput("give exactly one of --csv FILE, --json FILE|- or the lead flags (--id, --email, --mode…)")
+    if args.csv:
+        if not args.csv.is_file():
+            raise InvalidInput(f"no such file: {args.csv}")
+        parsed = read_leads(args.csv, speedup=args.speedup)
+        return await _enroll_batch(parsed.leads, parsed.bad_rows)
+    if args.json:
+        return await _enroll_json(args)
+    single = _validated(EnrollLead, _flags_to_input(args), field_name=_flag_of)
+    touchpoint = await _connect()
+    result = await touchpoint.enroll(single)
+    out.print(_enroll_line(result), markup=False)
+    return 0
+
+
+async def reply(args: argparse.Namespace) -> int:
+    event = _validated(
+        ReplyEvent,
+        {
+            # Outside a workflow a random id is fine; --event-id makes a retry a no-op.
+            "event_id": args.event_id or str(uuid.uuid4()),
+            "text": args.text,
+            "channel": args.channel,
+            "intent": args.intent,
+            "received_at": datetime.now(UTC),
+        },
+        field_name=_flag_of,
+    )
+    touchpoint = await _connect()
+    await touchpoint.reply(args.lead, event)
+    out.print(f"reply {event.event_id} sent to lead {args.lead}", markup=False)
+    return 0
+
+
+async def trigger(args: argparse.Namespace) -> int:
+    event = _validated(
+        TriggerEvent,
+        {"event_id": args.event_id or str(uuid.uuid4()), "name": args.name, "note": args.note},
+        field_name=_flag_of,
+    )
+    touchpoint = await _connect()
+    await touchpoint.trigger(args.lead, event)
+    out.print(f"trigger {event.name} ({event.event_id}) sent to lead {args.lead}", markup=False)
+    return 0
+
+
+def _update(name: str, model: type[BaseModel], fields: Callable[[argparse.Namespace], dict[str, Any]]) -> Command:
+    """A command that sends one update and shows the state it returns."""
+
+    async def command(args: argparse.Namespace) -> int:
+        given = {key: value for key, value in fields(args).items() if value is not None}
+        # Checked before connecting, so a typo is reported even with no server running.
+        update = _validated(model, given, field_name=_flag_of)
+        touchpoint = await _connect()
+        _show_state(await getattr(touchpoint, name)(args.lead, update), as_json=False)
+        return 0
+
+    return command
+
+
+async def state(args: argparse.Namespace) -> int:
+    touchpoint = await _connect()
+    _show_state(await touchpoint.state(args.lead), as_json=args.json)
+    return 0
+
+
+async def list_leads(args: argparse.Namespace) -> int:
+    touchpoint = await _connect()
+    leads = await touchpoint.list(mode=args.mode, owner=args.owner, segment=args.segment, limit=args.limit)
+    if args.json:
+        print(json.dumps([asdict(lead) for lead in leads], default=datetime.isoformat, indent=2))
+    else:
+        out.print(leads_table(leads))
+    return 0
+
+
+async def setup(args: argparse.Namespace) -> int:
+    settings = _settings()
+    touchpoint = await TouchpointClient.connect(settings)
+    added = await register_search_attributes(touchpoint.temporal, namespace=settings.namespace)
+    if added:
+        out.print(f"registered in namespace {settings.namespace}: {', '.join(added)}", markup=False)
+    else:
+        out.print(f"search attributes already registered in namespace {settings.namespace}", markup=False)
+    return 0
+
+
+# ------------------------------------------------------------------------- enroll
+
+
+LEAD_FLAGS = (
+    "id",
+    "email",
+    "first_name",
+    "last_name",
+    "company",
+    "timezone",
+    "phone",
+    "owner",
+    "segment",
+    "mode",
+    "attr",
+    "context",
+    "follow_up_cadence",
+    "nurture_cadence",
+)
+
+
+def _flags_to_input(args: argparse.Namespace) -> dict[str, Any]:
+    lead = {
+        name: getattr(args, name)
+        for name in ("id", "email", "first_name", "last_name", "company", "timezone", "phone", "owner", "segment")
+        if getattr(args, name) is not None
+    }
+    if args.sms_consent:
+        lead["sms_consent"] = True
+    if args.attr:
+        lead["attributes"] = _pairs(args.attr, flag="--attr")
+    enroll: dict[str, Any] = {"lead": lead, "mode": args.mode}
+    if args.context:
+        enroll["context"] = _pairs(args.context, flag="--context")
+    for name in ("follow_up_cadence", "nurture_cadence", "speedup"):
+        if getattr(args, name) is not None:
+            enroll[name] = getattr(args, name)
+    return enroll
+
+
+def _pairs(items: list[str], *, flag: str) -> dict[str, str]:
+    pairs = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise InvalidInput(f"{flag} {item!r}: write NAME=VALUE, e.g. {flag} challenge='manual dispatch'")
+        pairs[name.strip()] = value
+    return pairs
+
+
+def _flag_of(location: Location) -> str:
+    """The flag a validation error points at, e.g. ('lead', 'first_name') -> --first-name."""
+    match location:
+        case ("lead", "attributes", name, *_):
+            return f"--attr {name}"
+        case ("context", name, *_):
+            return f"--context {name}"
+        case ("lead", name, *_) | (name, *_):
+            return "--" + str(name).replace("_", "-")
+    return ""
+
+
+async def _enroll_json(args: argparse.Namespace) -> int:
+    from_stdin = str(args.json) == "-"
+    source = "stdin" if from_stdin else str(args.json)
+    try:
+        data = json.loads(sys.stdin.read() if from_stdin else args.json.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InvalidInput(f"no such file: {args.json}") from None
+    except json.JSONDecodeError as error:
+        raise InvalidInput(f"{source}: not valid JSON: {error}") from None
+    items = data if isinstance(data, list) else [data]
+    leads, bad = [], []
+    first_item_of: dict[str, int] = {}
+    for number, item in enumerate(items, start=1):
+        if isinstance(item, dict) and args.speedup is not None:
+            item = {**item, "speedup": args.speedup}
+        try:
+            enroll = EnrollLead.model_validate(item)
+        except ValidationError as error:
+            bad.append(BadRow(line=number, reason=explain(error)))
+            continue
+        if enroll.lead.id in first_item_of:
+            # Two starts of one new lead at once could both report "enrolled".
+            bad.append(BadRow(line=number, reason=f"duplicate id {enroll.lead.id!r} (first in item {first_item_of[enroll.lead.id]})"))
+            continue
+        first_item_of[enroll.lead.id] = number
+        leads.append(CsvLead(line=number, enroll=enroll))
+    if not isinstance(data, list) and bad:
+        raise InvalidInput(f"{source}: {bad[0].reason}")
+    return await _enroll_batch(leads, bad, unit="item")
+
+
+async def _enroll_batch(leads: list[CsvLead], bad: list[BadRow], *, unit: str = "line") -> int:
+    """Enroll the good entries with a progress bar, then one summary; exit 1 on any bad one."""
+    touchpoint = await _connect()
+    line_of = {row.enroll.lead.id: row.line for row in leads}
+    counts = {"enrolled": 0, "already": 0, "closed": 0}
+    failures: list[BadRow] = []
+
+    with Progress(
+        TextColumn("enrolling"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("enroll", total=len(leads))
+
+        def on_result(result: EnrollResult | EnrollFailure) -> None:
+            if isinstance(result, EnrollFailure):
+                failures.append(BadRow(line=line_of[result.lead_id], reason=str(result.error)))
+            elif result.created:
+                counts["enrolled"] += 1
+            else:
+                counts["already"] += 1
+                counts["closed"] += result.closed_outcome is not None
+            progress.advance(task)
+
+        await touchpoint.enroll_many([row.enroll for row in leads], on_result=on_result)
+
+    problems = sorted([*bad, *failures], key=lambda row: row.line)
+    closed = f" ({counts['closed']} closed, not restarted)" if counts["closed"] else ""
+    label = "bad rows" if unit == "line" else "bad items"
+    out.print(
+        f"enrolled {counts['enrolled']}, already enrolled {counts['already']}{closed}, {label} {len(problems)}",
+        markup=False,
+    )
+    for row in problems:
+        out.print(f"  {unit} {row.line}: {row.reason}", markup=False)
+    return EXIT_FAILED if problems else 0
+
+
+def _enroll_line(result: EnrollResult) -> str:
+    if result.created:
+        return f"enrolled lead {result.lead_id} (workflow {result.workflow_id})"
+    if result.closed_outcome:
+        return f"lead {result.lead_id} is already enrolled and closed (outcome {result.closed_outcome}): not restarted"
+    return f"lead {result.lead_id} is already enrolled (workflow {result.workflow_id})"
+
+
+# ------------------------------------------------------------------------ helpers
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as error:
+        raise InvalidInput(f"invalid settings: {explain(error)}") from None
+
+
+async def _connect() -> TouchpointClient:
+    return await TouchpointClient.connect(_settings())
+
+
+def _validated(model: type[ModelT], data: dict[str, Any], *, field_name: Callable[[Location], str]) -> ModelT:
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise InvalidInput(explain(error, field_name=field_name)) from None
+
+
+def _show_state(state: LeadState, *, as_json: bool) -> None:
+    if as_json:
+        print(state.model_dump_json(indent=2))
+    else:
+        out.print(state_view(state))
+
+
+def _fail(message: str, code: int) -> int:
+    err.print(f"touchpoint: {message}", markup=False)
+    return code
+
+
+# ------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="touchpoint",
+        description="Enroll and steer Touchpoint leads. Connection settings come from "
+        "TOUCHPOINT_* variables (TOUCHPOINT_TEMPORAL_ADDRESS, TOUCHPOINT_NAMESPACE, TOUCHPOINT_TASK_QUEUE).",
+        epilog=__doc__.split("\n\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    commands.add_parser("worker", help="run the worker (LeadWorkflow and its activities)")
+
+    p = commands.add_parser("enroll", help="enroll leads from flags, --json or --csv")
+    p.set_defaults(run=enroll)
+    p.add_argument("--csv", type=Path, metavar="FILE", help="a CSV of leads (see starter/examples/leads.csv)")
+    p.add_argument("--json", type=Path, metavar="FILE|-", help="EnrollLead JSON (one object or a list); - for stdin")
+    p.add_argument("--id")
+    p.add_argument("--email")
+    p.add_argument("--first-name")
+    p.add_argument("--last-name")
+    p.add_argument("--company")
+    p.add_argument("--timezone", help="IANA name, e.g. America/Chicago")
+    p.add_argument("--phone", help="E.164, e.g. +13125550142")
+    p.add_argument("--sms-consent", action="store_true", help="the lead agreed to receive SMS")
+    p.add_argument("--owner", help="rep id")
+    p.add_argument("--segment")
+    p.add_argument("--mode", choices=["follow_up", "nurture"])
+    p.add_argument("--attr", action="append", metavar="NAME=VALUE", help="lead attribute for templates")
+    p.add_argument("--context", action="append", metavar="NAME=VALUE", help="deal context for templates")
+    p.add_argument("--follow-up-cadence")
+    p.add_argument("--nurture-cadence")
+    p.add_argument("--speedup", type=float, help="clock speed-up for every lead enrolled (1 = real time)")
+
+    p = commands.add_parser("reply", help="record a reply from the lead")
+    p.set_defaults(run=reply)
+    p.add_argument("lead")
+    p.add_argument("--text", required=True)
+    p.add_argument("--intent", choices=get_args(ReplyIntent), help="leave out when a person must read it")
+    p.add_argument("--channel", choices=["email", "sms"], default="email")
+    p.add_argument("--event-id", help="deduplication key (default: a new uuid)")
+
+    p = commands.add_parser("trigger", help="send an external business event")
+    p.set_defaults(run=trigger)
+    p.add_argument("lead")
+    p.add_argument("--name", required=True, help="e.g. funding_round")
+    p.add_argument("--note", default="")
+    p.add_argument("--event-id", help="deduplication key (default: a new uuid)")
+
+    p = commands.add_parser("snooze", help='"not now": check back later, then nurture')
+    p.set_defaults(run=_update("snooze", SnoozeInput, lambda a: {
+        "months": a.months, "weeks": a.weeks, "days": a.days, "until": a.until, "reason": a.reason,
+    }))  # fmt: skip
+    p.add_argument("lead")
+    length = p.add_mutually_exclusive_group(required=True)
+    length.add_argument("--months", type=int)
+    length.add_argument("--weeks", type=int)
+    length.add_argument("--days", type=int)
+    length.add_argument("--until", metavar="DATE", help="e.g. 2027-03-01")
+    p.add_argument("--reason")
+
+    p = commands.add_parser("pause", help="stop automation until resumed (or --until)")
+    p.set_defaults(run=_update("pause", PauseInput, lambda a: {"reason": a.reason, "until": a.until}))
+    p.add_argument("lead")
+    p.add_argument("--reason", required=True)
+    p.add_argument("--until", metavar="DATE", help="date or ISO date-time")
+
+    p = commands.add_parser("resume", help="resume a paused lead or one awaiting its rep")
+    p.set_defaults(run=_update("resume", ResumeInput, lambda a: {"note": a.note}))
+    p.add_argument("lead")
+    p.add_argument("--note")
+
+    p = commands.add_parser("move", help="move the lead to follow-up or nurture")
+    p.set_defaults(run=_update("move", MoveInput, lambda a: {"to": a.to, "reason": a.reason}))
+    p.add_argument("lead")
+    p.add_argument("--to", required=True, choices=["follow_up", "nurture"])
+    p.add_argument("--reason")
+
+    p = commands.add_parser("close", help="close the lead: no automated touch ever again")
+    p.set_defaults(run=_update("close", CloseInput, lambda a: {"outcome": a.outcome, "note": a.note}))
+    p.add_argument("lead")
+    p.add_argument("--outcome", required=True, choices=get_args(CloseOutcome))
+    p.add_argument("--note")
+
+    p = commands.add_parser("complete-task", help="mark a rep task done")
+    p.set_defaults(run=_update("complete_task", CompleteTaskInput, lambda a: {"task_id": a.task_id, "result": a.result}))
+    p.add_argument("lead")
+    p.add_argument("--task-id", required=True)
+    p.add_argument("--result")
+
+    p = commands.add_parser("state", help="show a lead's state")
+    p.set_defaults(run=state)
+    p.add_argument("lead")
+    p.add_argument("--json", action="store_true", help="the full LeadState as JSON")
+
+    p = commands.add_parser("list", help="list leads (running ones; --mode closed for closed)")
+    p.set_defaults(run=list_leads)
+    p.add_argument("--mode", choices=[mode.value for mode in Mode])
+    p.add_argument("--owner")
+    p.add_argument("--segment")
+    p.add_argument("--limit", type=int, default=100)
+    p.add_argument("--json", action="store_true")
+
+    p = commands.add_parser("setup", help="register the search attributes on a real cluster")
+    p.set_defaults(run=setup)
+
+    p = commands.add_parser("schema", help="write the contract's JSON Schemas")
+    p.add_argument("--out", type=Path, default=DEFAULT_SCHEMA_DIR, metavar="DIR")
+    return parser

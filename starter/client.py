@@ -1,0 +1,430 @@
+"""TouchpointClient: enroll and steer leads from Python, with errors a person can act on.
+
+Every method talks to LeadWorkflow by its public names (workflow type, signal, update
+and query names, workflow id `lead-<id>`), so this client needs no workflow code and
+works against any worker that serves the contract.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from temporalio.client import (
+    Client,
+    WorkflowExecutionDescription,
+    WorkflowExecutionStatus,
+    WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
+)
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from activities.cadences import CadenceError, CadenceStore
+from starter.errors import (
+    CommandRejected,
+    InvalidInput,
+    LeadClosed,
+    LeadNotFound,
+    NoAnswer,
+    TemporalUnavailable,
+    TouchpointError,
+    UnknownCadence,
+    explain,
+)
+from workers.client import connect as connect_client
+from workers.settings import Settings
+from workflows import names
+from workflows import search_attributes as sa
+from workflows.models import (
+    CloseInput,
+    CompleteTaskInput,
+    DeliveryEvent,
+    EngagementEvent,
+    EnrollLead,
+    LeadState,
+    Mode,
+    MoveInput,
+    PauseInput,
+    ReplyEvent,
+    ResumeInput,
+    SnoozeInput,
+    TriggerEvent,
+)
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+# Long enough for a busy worker, short enough that a person at a terminal is told
+# when no worker is running instead of waiting forever.
+DEFAULT_ANSWER_TIMEOUT = timedelta(seconds=30)
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnrollResult:
+    lead_id: str
+    workflow_id: str
+    created: bool
+    # Set when the lead was enrolled before and has since been closed: it stays closed.
+    closed_outcome: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnrollFailure:
+    lead_id: str
+    error: TouchpointError
+
+
+@dataclass(frozen=True, kw_only=True)
+class LeadSummary:
+    """One row of `list`: what visibility knows without asking the workflow."""
+
+    lead_id: str
+    mode: str | None
+    next_touch_at: datetime | None
+    step: str | None
+    owner: str | None
+    segment: str | None
+
+
+class TouchpointClient:
+    def __init__(
+        self,
+        client: Client,
+        *,
+        task_queue: str = names.DEFAULT_TASK_QUEUE,
+        cadences_dir: Path | None = None,
+        answer_timeout: timedelta = DEFAULT_ANSWER_TIMEOUT,
+    ) -> None:
+        """`cadences_dir` is where the worker reads cadences from (None: the packaged ones)."""
+        self.temporal = client
+        self.task_queue = task_queue
+        self._cadences_dir = cadences_dir
+        self._cadence_ids: frozenset[str] | None = None
+        self._answer_timeout = answer_timeout
+
+    @classmethod
+    async def connect(
+        cls, settings: Settings, *, answer_timeout: timedelta = DEFAULT_ANSWER_TIMEOUT
+    ) -> TouchpointClient:
+        try:
+            client = await connect_client(settings)
+        except RuntimeError as error:
+            # The SDK reports every failed first contact as RuntimeError("Failed client connect: …").
+            raise TemporalUnavailable(settings.temporal_address) from error
+        return cls(
+            client,
+            task_queue=settings.task_queue,
+            cadences_dir=settings.cadences_dir,
+            answer_timeout=answer_timeout,
+        )
+
+    @property
+    def address(self) -> str:
+        return self.temporal.service_client.config.target_host
+
+    # ---------------------------------------------------------------- enroll
+
+    async def enroll(self, enroll: EnrollLead | Mapping[str, Any]) -> EnrollResult:
+        """Start the lead's workflow unless it exists; an existing lead is never restarted.
+
+        `created` comes from describing the workflow first: a lead found running or
+        closed is reported as already enrolled and not started again (a closed one may
+        have unsubscribed). USE_EXISTING covers the race where two callers enroll the
+        same new lead at once: both get the one workflow, and both may report created.
+        """
+        enroll = _checked(EnrollLead, enroll)
+        self._check_cadences(enroll)
+        lead_id = enroll.lead.id
+        workflow_id = names.workflow_id(lead_id)
+        async with self._translated(lead_id, "enroll", missing_is_error=False):
+            existing = await self._describe(lead_id)
+            if existing is not None:
+                return EnrollResult(
+                    lead_id=lead_id,
+                    workflow_id=workflow_id,
+                    created=False,
+                    closed_outcome=_closed_outcome(existing),
+                )
+            try:
+                await self.temporal.start_workflow(
+                    names.WORKFLOW_TYPE,
+                    enroll,
+                    id=workflow_id,
+                    task_queue=self.task_queue,
+                    id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                    search_attributes=initial_search_attributes(enroll),
+                    static_summary=summary(enroll),
+                )
+            except WorkflowAlreadyStartedError:
+                # Closed between the describe and the start: REJECT_DUPLICATE kept it closed.
+                closed = await self._describe(lead_id)
+                return EnrollResult(
+                    lead_id=lead_id,
+                    workflow_id=workflow_id,
+                    created=False,
+                    closed_outcome=_closed_outcome(closed) if closed else None,
+                )
+        return EnrollResult(lead_id=lead_id, workflow_id=workflow_id, created=True)
+
+    async def enroll_many(
+        self,
+        leads: Iterable[EnrollLead],
+        *,
+        concurrency: int = 20,
+        on_result: Callable[[EnrollResult | EnrollFailure], None] | None = None,
+    ) -> list[EnrollResult | EnrollFailure]:
+        """Enroll every lead, `concurrency` at a time; results in input order.
+
+        A bad lead becomes an EnrollFailure and the batch goes on. Losing Temporal
+        itself raises TemporalUnavailable: every later lead would fail the same way,
+        and running the batch again is safe because enroll never duplicates a lead.
+        """
+        if concurrency < 1:
+            raise ValueError(f"concurrency must be at least 1, got {concurrency}")
+        pending = list(enumerate(leads))
+        results: list[EnrollResult | EnrollFailure | None] = [None] * len(pending)
+        queue = iter(pending)
+
+        async def drain() -> None:
+            # One shared iterator: each worker coroutine takes the next lead when free.
+            for index, enroll in queue:
+                outcome: EnrollResult | EnrollFailure
+                try:
+                    outcome = await self.enroll(enroll)
+                except TemporalUnavailable:
+                    raise
+                except TouchpointError as error:
+                    outcome = EnrollFailure(lead_id=enroll.lead.id, error=error)
+                results[index] = outcome
+                if on_result is not None:
+                    on_result(outcome)
+
+        try:
+            async with asyncio.TaskGroup() as group:
+                for _ in range(min(concurrency, len(pending))):
+                    group.create_task(drain())
+        except ExceptionGroup as group_error:
+            raise group_error.exceptions[0] from None
+        return [result for result in results if result is not None]
+
+    # --------------------------------------------------------------- signals
+    # Fire-and-forget machine events; the workflow deduplicates them by event_id.
+
+    async def reply(self, lead_id: str, event: ReplyEvent | Mapping[str, Any]) -> None:
+        await self._signal(lead_id, "reply", _checked(ReplyEvent, event))
+
+    async def engagement(self, lead_id: str, event: EngagementEvent | Mapping[str, Any]) -> None:
+        await self._signal(lead_id, "engagement", _checked(EngagementEvent, event))
+
+    async def delivery(self, lead_id: str, event: DeliveryEvent | Mapping[str, Any]) -> None:
+        await self._signal(lead_id, "delivery", _checked(DeliveryEvent, event))
+
+    async def trigger(self, lead_id: str, event: TriggerEvent | Mapping[str, Any]) -> None:
+        await self._signal(lead_id, "trigger", _checked(TriggerEvent, event))
+
+    # --------------------------------------------------------------- updates
+    # Human commands: validated by the workflow, answered with the new state.
+
+    async def snooze(self, lead_id: str, command: SnoozeInput | Mapping[str, Any]) -> LeadState:
+        return await self._update(lead_id, "snooze", _checked(SnoozeInput, command))
+
+    async def pause(self, lead_id: str, command: PauseInput | Mapping[str, Any]) -> LeadState:
+        return await self._update(lead_id, "pause", _checked(PauseInput, command))
+
+    async def resume(self, lead_id: str, command: ResumeInput | Mapping[str, Any] | None = None) -> LeadState:
+        return await self._update(lead_id, "resume", _checked(ResumeInput, command or {}))
+
+    async def move(self, lead_id: str, command: MoveInput | Mapping[str, Any]) -> LeadState:
+        return await self._update(lead_id, "move", _checked(MoveInput, command))
+
+    async def close(self, lead_id: str, command: CloseInput | Mapping[str, Any]) -> LeadState:
+        return await self._update(lead_id, "close", _checked(CloseInput, command))
+
+    async def complete_task(self, lead_id: str, command: CompleteTaskInput | Mapping[str, Any]) -> LeadState:
+        return await self._update(lead_id, "complete_task", _checked(CompleteTaskInput, command))
+
+    # ----------------------------------------------------------------- reads
+
+    async def state(self, lead_id: str) -> LeadState:
+        """The lead's state; also answers for a closed lead while a worker is running."""
+        handle = self.temporal.get_workflow_handle(names.workflow_id(lead_id))
+        async with self._translated(lead_id, "state"), self._answered(lead_id, "state"):
+            return await handle.query("state", result_type=LeadState)
+
+    async def list(
+        self,
+        *,
+        mode: Mode | str | None = None,
+        owner: str | None = None,
+        segment: str | None = None,
+        limit: int = 100,
+    ) -> list[LeadSummary]:
+        """Leads from visibility (eventually consistent: a new lead shows up within seconds)."""
+        query = visibility_query(mode=mode, owner=owner, segment=segment)
+        leads = []
+        try:
+            async for execution in self.temporal.list_workflows(query, limit=limit):
+                found = execution.typed_search_attributes
+                leads.append(
+                    LeadSummary(
+                        lead_id=execution.id.removeprefix("lead-"),
+                        mode=found.get(sa.LEAD_MODE),
+                        next_touch_at=found.get(sa.LEAD_NEXT_TOUCH_AT),
+                        step=found.get(sa.LEAD_STEP),
+                        owner=found.get(sa.LEAD_OWNER),
+                        segment=found.get(sa.LEAD_SEGMENT),
+                    )
+                )
+        except RPCError as error:
+            if error.status == RPCStatusCode.UNAVAILABLE:
+                raise TemporalUnavailable(self.address) from error
+            raise TouchpointError(
+                f"cannot list leads: {error.message} "
+                "(on a new cluster, register the search attributes with `touchpoint setup`)"
+            ) from error
+        return leads
+
+    # -------------------------------------------------------------- plumbing
+
+    def _check_cadences(self, enroll: EnrollLead) -> None:
+        if self._cadence_ids is None:
+            # Loaded on first use, so commands that never enroll work even if the files are broken.
+            try:
+                self._cadence_ids = frozenset(CadenceStore(self._cadences_dir).ids())
+            except CadenceError as error:
+                raise TouchpointError(f"cannot check cadence ids: {error}") from None
+        wanted = (enroll.follow_up_cadence, enroll.nurture_cadence)
+        unknown = [cadence for cadence in wanted if cadence not in self._cadence_ids]
+        if unknown:
+            raise UnknownCadence(unknown, known=sorted(self._cadence_ids))
+
+    async def _signal(self, lead_id: str, name: str, event: BaseModel) -> None:
+        handle = self.temporal.get_workflow_handle(names.workflow_id(lead_id))
+        async with self._translated(lead_id, name):
+            await handle.signal(name, event)
+
+    async def _update(self, lead_id: str, name: str, command: BaseModel) -> LeadState:
+        handle = self.temporal.get_workflow_handle(names.workflow_id(lead_id))
+        async with self._translated(lead_id, name), self._answered(lead_id, name):
+            return await handle.execute_update(name, command, result_type=LeadState)
+
+    async def _describe(self, lead_id: str) -> WorkflowExecutionDescription | None:
+        try:
+            return await self.temporal.get_workflow_handle(names.workflow_id(lead_id)).describe()
+        except RPCError as error:
+            if error.status == RPCStatusCode.NOT_FOUND:
+                return None
+            raise
+
+    @asynccontextmanager
+    async def _answered(self, lead_id: str, command: str) -> AsyncIterator[None]:
+        """Bound waits that need a worker: without one, Temporal holds the request open."""
+        seconds = self._answer_timeout.total_seconds()
+        try:
+            async with asyncio.timeout(seconds):
+                yield
+        except TimeoutError:
+            raise NoAnswer(lead_id, command=command, task_queue=self.task_queue, seconds=seconds) from None
+
+    @asynccontextmanager
+    async def _translated(self, lead_id: str, command: str, *, missing_is_error: bool = True) -> AsyncIterator[None]:
+        """Turn SDK and RPC errors into TouchpointError subclasses with actionable messages."""
+        try:
+            yield
+        except WorkflowUpdateFailedError as error:
+            raise CommandRejected(lead_id, command=command, reason=_reason(error.cause)) from error
+        except WorkflowQueryFailedError as error:
+            raise TouchpointError(f"lead {lead_id} could not answer {command}: {error}") from error
+        except RPCError as error:
+            if error.status == RPCStatusCode.UNAVAILABLE:
+                raise TemporalUnavailable(self.address) from error
+            if error.status == RPCStatusCode.NOT_FOUND and missing_is_error:
+                # Both "never enrolled" and "already completed" arrive as NOT_FOUND.
+                closed = await self._describe(lead_id)
+                if closed is None:
+                    raise LeadNotFound(lead_id) from error
+                raise LeadClosed(lead_id, outcome=_closed_outcome(closed)) from error
+            raise TouchpointError(f"Temporal refused {command} for lead {lead_id}: {error.message}") from error
+
+
+def initial_search_attributes(enroll: EnrollLead) -> TypedSearchAttributes:
+    """What ops filter by from the first second; the workflow keeps them current after."""
+    pairs = [
+        SearchAttributePair(sa.LEAD_MODE, enroll.mode),
+        SearchAttributePair(sa.LEAD_CADENCE, _starting_cadence(enroll)),
+    ]
+    if enroll.lead.owner:
+        pairs.append(SearchAttributePair(sa.LEAD_OWNER, enroll.lead.owner))
+    if enroll.lead.segment:
+        pairs.append(SearchAttributePair(sa.LEAD_SEGMENT, enroll.lead.segment))
+    return TypedSearchAttributes(pairs)
+
+
+def summary(enroll: EnrollLead) -> str:
+    """The Web UI's one-line summary. Stored unencrypted: ids only, no email, phone or name."""
+    parts = [enroll.mode.replace("_", "-"), f"cadence {_starting_cadence(enroll)}"]
+    if enroll.lead.owner:
+        parts.append(f"owner {enroll.lead.owner}")
+    if enroll.lead.segment:
+        parts.append(f"segment {enroll.lead.segment}")
+    return " · ".join(parts)
+
+
+def visibility_query(*, mode: Mode | str | None, owner: str | None, segment: str | None) -> str:
+    """A list filter for leads. Closed leads are listed only when asked for by mode."""
+    clauses = [f"WorkflowType = {quote(names.WORKFLOW_TYPE)}"]
+    if mode is not None and Mode(mode) == Mode.CLOSED:
+        clauses.append("ExecutionStatus = 'Completed'")
+    else:
+        # Earlier runs of a lead (continued-as-new) are not leads of their own.
+        clauses.append("ExecutionStatus = 'Running'")
+    for key, value in ((sa.LEAD_MODE, mode), (sa.LEAD_OWNER, owner), (sa.LEAD_SEGMENT, segment)):
+        if value is not None:
+            clauses.append(f"{key.name} = {quote(str(value))}")
+    return " AND ".join(clauses)
+
+
+def quote(value: str) -> str:
+    """A visibility string literal; escaping keeps a value from changing the query."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _starting_cadence(enroll: EnrollLead) -> str:
+    return enroll.follow_up_cadence if enroll.mode == "follow_up" else enroll.nurture_cadence
+
+
+def _checked(model: type[ModelT], value: ModelT | Mapping[str, Any]) -> ModelT:
+    """Validate before sending: a model may have been changed after it was built."""
+    data = value.model_dump(by_alias=True) if isinstance(value, BaseModel) else value
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise InvalidInput(f"invalid {model.__name__}: {explain(error)}") from None
+
+
+def _closed_outcome(description: WorkflowExecutionDescription) -> str | None:
+    if description.status == WorkflowExecutionStatus.RUNNING:
+        return None
+    outcome = description.typed_search_attributes.get(sa.LEAD_OUTCOME)
+    if outcome:
+        return outcome
+    status = description.status
+    return status.name.lower() if status is not None else "closed"
+
+
+def _reason(cause: BaseException) -> str:
+    if isinstance(cause, ApplicationError):
+        return cause.message
+    return str(cause)

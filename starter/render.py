@@ -1,0 +1,90 @@
+"""Rich renderings of what the CLI shows: a lead's state, a list of leads.
+
+Only ids, modes, steps and times are shown; LeadState carries no email, phone or name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from starter.client import LeadSummary
+from workflows.models import LeadState
+
+# The newest rows are the ones a person acts on; the full history is in --json.
+SHOW_TOUCHES = 10
+SHOW_TRANSITIONS = 10
+
+
+def when(moment: datetime | None) -> str:
+    return f"{moment:%Y-%m-%d %H:%M:%S} UTC" if moment else "—"
+
+
+def state_view(state: LeadState) -> RenderableType:
+    facts = Table.grid(padding=(0, 2))
+    facts.add_column(style="bold")
+    facts.add_column()
+    facts.add_row("lead", Text(state.lead_id))
+    facts.add_row("mode", Text(state.mode.value, style="cyan"))
+    if state.cadence:
+        facts.add_row("cadence", Text(state.cadence))
+    facts.add_row("step", Text(state.step or "—"))
+    next_touch = when(state.next_touch_at)
+    if state.next_touch:
+        next_touch += f" ({state.next_touch})"
+    facts.add_row("next touch", Text(next_touch))
+    facts.add_row("touches", Text(str(state.touches_total)))
+    facts.add_row("transitions", Text(str(len(state.transitions))))
+    facts.add_row("open tasks", Text(str(len(state.open_tasks))))
+    if state.snoozed_until:
+        facts.add_row("snoozed until", Text(when(state.snoozed_until)))
+    if state.pause_reason:
+        until = f" (until {when(state.paused_until)})" if state.paused_until else ""
+        facts.add_row("paused", Text(state.pause_reason + until))
+    if state.outcome:
+        facts.add_row("outcome", Text(state.outcome.value, style="bold"))
+    parts: list[RenderableType] = [facts]
+    if state.touches:
+        touches = Table(title="touches (newest last)", title_justify="left")
+        for column in ("step", "channel", "status", "sent at"):
+            touches.add_column(column)
+        for touch in state.touches[-SHOW_TOUCHES:]:
+            touches.add_row(touch.step, touch.channel.value, touch.status, when(touch.sent_at))
+        parts.append(touches)
+    if state.transitions:
+        transitions = Table(title="transitions (newest last)", title_justify="left")
+        for column in ("from", "to", "reason", "at"):
+            transitions.add_column(column)
+        for change in state.transitions[-SHOW_TRANSITIONS:]:
+            transitions.add_row(
+                change.from_mode.value, change.to_mode.value, Text(change.reason), when(change.at)
+            )
+        parts.append(transitions)
+    if state.open_tasks:
+        tasks = Table(title="open rep tasks", title_justify="left")
+        for column in ("task id", "kind", "title", "created"):
+            tasks.add_column(column)
+        for task in state.open_tasks:
+            tasks.add_row(task.task_id, task.kind, Text(task.title), when(task.created_at))
+        parts.append(tasks)
+    return Group(*parts)
+
+
+def leads_table(leads: Sequence[LeadSummary]) -> Table:
+    table = Table(title=f"{len(leads)} lead(s)", title_justify="left")
+    for column in ("lead", "mode", "step", "next touch", "owner", "segment"):
+        table.add_column(column)
+    for lead in leads:
+        table.add_row(
+            lead.lead_id,
+            lead.mode or "—",
+            lead.step or "—",
+            when(lead.next_touch_at),
+            lead.owner or "—",
+            lead.segment or "—",
+        )
+    return table
