@@ -20,13 +20,13 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    # pydantic's EmailStr imports email_validator lazily; load it here, outside the sandbox.
-    import email_validator  # noqa: F401
     from pydantic import BaseModel, ValidationError
 
-    from workflows import cadence as rules
-    from workflows import names
-    from workflows import search_attributes as sa
+    # `import a.b as c`, not `from a import b`: the sandbox passes a module through only
+    # when it is named in full, and `workflows` itself is this module's (sandboxed) parent.
+    import workflows.cadence as rules
+    import workflows.names as names
+    import workflows.search_attributes as sa
     from workflows.models import (
         CadenceDefinition,
         CadenceStep,
@@ -133,15 +133,18 @@ class LeadWorkflow:
         )
 
     async def _start(self) -> None:
-        mode = self._s.mode
-        if await self._load_cadences():
-            self._begin(mode)
+        # Read the mode after loading: an event can arrive (and change it) meanwhile.
+        if await self._load_cadences() and self._s.mode in rules.CADENCE_MODES:
+            self._begin(self._s.mode)
         self._refresh()
 
     async def _advance(self) -> None:
         mode = self._s.mode
         if mode in rules.CADENCE_MODES:
             if not await self._load_cadences():
+                return
+            if mode == Mode.FOLLOW_UP and self._m.step_index >= len(self._cadence(mode).steps):
+                self._finish_sequence()  # resumed after its last step was sent
                 return
             if self._m.due_at is None:
                 self._begin(mode)
@@ -231,28 +234,35 @@ class LeadWorkflow:
         step, _ = self._current_step(mode)
         if not await self._touch(cadence, step, resume_to=mode):
             return
-        speedup = self._input.speedup
-        assert self._m.due_at is not None
+        sent_due = self._m.due_at or workflow.now()
         if mode == Mode.FOLLOW_UP:
             self._m.step_index += 1
             finished = self._m.step_index >= len(cadence.steps)
-            if not finished:
-                gap = rules.sequence_gap(cadence, self._m.step_index)
-                self._m.due_at += rules.scaled(gap, speedup)
+            gap = timedelta(0) if finished else rules.sequence_gap(cadence, self._m.step_index)
         else:
             self._m.nurture_rotation += 1
             finished = False
-            self._m.due_at += rules.scaled(rules.rotation_gap(cadence, self._m.due_at), speedup)
+            gap = rules.rotation_gap(cadence, sent_due)
+        wait = rules.scaled(gap, self._input.speedup)
         if self._s.mode != mode:
-            return  # a handler moved the lead while the touch was in flight
+            # A command arrived while the touch was in flight. If it only paused the
+            # lead, resuming must wait the full gap to the next step, not send at once.
+            if self._m.resume_mode == mode and not finished:
+                self._m.remaining_seconds = wait.total_seconds()
+            return
+        self._m.due_at = sent_due + wait
         if finished:
-            reason = f"{cadence.id} finished with no reply"
-            if cadence.after_last_step == "nurture":
-                self._set_mode(Mode.NURTURE, reason)
-                self._begin(Mode.NURTURE)
-            else:
-                self._set_mode(Mode.CLOSED, reason)
+            self._finish_sequence()
         self._refresh()
+
+    def _finish_sequence(self) -> None:
+        cadence = self._cadence(Mode.FOLLOW_UP)
+        reason = f"{cadence.id} finished with no reply"
+        if cadence.after_last_step == "nurture":
+            self._set_mode(Mode.NURTURE, reason)
+            self._begin(Mode.NURTURE)
+        else:
+            self._set_mode(Mode.CLOSED, reason)
 
     async def _send_check_in(self) -> None:
         nurture = self._cadence(Mode.NURTURE)
@@ -428,6 +438,7 @@ class LeadWorkflow:
         if to == Mode.FOLLOW_UP:
             self._s.human_clicks = {}
         self._set_mode(to, reason)
+        self._m.due_at = None
         if self._m.follow_up is not None and self._m.nurture is not None:
             self._begin(to)
 
@@ -518,9 +529,10 @@ class LeadWorkflow:
     # accepted, and why not when it was refused.
 
     @workflow.update(name="snooze")
-    def snooze(self, command: SnoozeInput) -> LeadState:
+    def snooze(self, command: SnoozeInput | dict[str, Any]) -> LeadState:
+        command = _parse_command(SnoozeInput, command)
         now = workflow.now()
-        end = rules.snooze_end(command, now, self._lead.timezone)
+        end = self._snooze_end(command, now)
         self._hold(Mode.SNOOZED, command.reason or f"snoozed until {end.date().isoformat()}")
         self._s.snoozed_until = now + rules.scaled(end - now, self._input.speedup)
         self._m.resume_mode = None
@@ -529,18 +541,24 @@ class LeadWorkflow:
         return self._s
 
     @snooze.validator
-    def _check_snooze(self, command: SnoozeInput) -> None:
+    def _check_snooze(self, command: SnoozeInput | dict[str, Any]) -> None:
+        command = _parse_command(SnoozeInput, command)
         self._refuse(rules.closed_problem(self._s.mode, self._s.outcome))
         now = workflow.now()
-        self._refuse(rules.snooze_problem(rules.snooze_end(command, now, self._lead.timezone), now))
+        self._refuse(rules.snooze_problem(self._snooze_end(command, now), now))
+
+    def _snooze_end(self, command: SnoozeInput, now: datetime) -> datetime:
+        return rules.snooze_end(command, now, self._lead.timezone)
 
     @workflow.update(name="pause")
-    def pause(self, command: PauseInput) -> LeadState:
+    def pause(self, command: PauseInput | dict[str, Any]) -> LeadState:
+        command = _parse_command(PauseInput, command)
         self._hold(Mode.PAUSED, command.reason, until=self._pause_end(command))
         return self._s
 
     @pause.validator
-    def _check_pause(self, command: PauseInput) -> None:
+    def _check_pause(self, command: PauseInput | dict[str, Any]) -> None:
+        command = _parse_command(PauseInput, command)
         self._refuse(rules.closed_problem(self._s.mode, self._s.outcome))
         end = rules.pause_end(command.until, self._lead.timezone)
         self._refuse(rules.pause_problem(self._s.mode, end, workflow.now()))
@@ -553,36 +571,43 @@ class LeadWorkflow:
         return now + rules.scaled(end - now, self._input.speedup)
 
     @workflow.update(name="resume")
-    def resume(self, command: ResumeInput) -> LeadState:
+    def resume(self, command: ResumeInput | dict[str, Any]) -> LeadState:
+        command = _parse_command(ResumeInput, command)
         self._resume(command.note or "resumed by staff")
         return self._s
 
     @resume.validator
-    def _check_resume(self, command: ResumeInput) -> None:
+    def _check_resume(self, command: ResumeInput | dict[str, Any]) -> None:
+        command = _parse_command(ResumeInput, command)
         self._refuse(rules.closed_problem(self._s.mode, self._s.outcome))
         self._refuse(rules.resume_problem(self._s.mode))
 
     @workflow.update(name="move")
-    def move(self, command: MoveInput) -> LeadState:
+    def move(self, command: MoveInput | dict[str, Any]) -> LeadState:
+        command = _parse_command(MoveInput, command)
         self._enter(Mode(command.to), command.reason or f"moved to {command.to} by staff")
         return self._s
 
     @move.validator
-    def _check_move(self, command: MoveInput) -> None:
+    def _check_move(self, command: MoveInput | dict[str, Any]) -> None:
+        command = _parse_command(MoveInput, command)
         self._refuse(rules.closed_problem(self._s.mode, self._s.outcome))
         self._refuse(rules.move_problem(self._s.mode, command.to))
 
     @workflow.update(name="close")
-    def close(self, command: CloseInput) -> LeadState:
+    def close(self, command: CloseInput | dict[str, Any]) -> LeadState:
+        command = _parse_command(CloseInput, command)
         self._set_mode(Mode.CLOSED, command.note or f"closed as {command.outcome}", Outcome(command.outcome))
         return self._s
 
     @close.validator
-    def _check_close(self, command: CloseInput) -> None:
+    def _check_close(self, command: CloseInput | dict[str, Any]) -> None:
+        command = _parse_command(CloseInput, command)
         self._refuse(rules.closed_problem(self._s.mode, self._s.outcome))
 
     @workflow.update(name="complete_task")
-    def complete_task(self, command: CompleteTaskInput) -> LeadState:
+    def complete_task(self, command: CompleteTaskInput | dict[str, Any]) -> LeadState:
+        command = _parse_command(CompleteTaskInput, command)
         task = next(t for t in self._s.open_tasks if t.task_id == command.task_id)
         self._s.open_tasks = [t for t in self._s.open_tasks if t.task_id != command.task_id]
         done = task.model_copy(update={"done": True, "result": command.result})
@@ -591,7 +616,8 @@ class LeadWorkflow:
         return self._s
 
     @complete_task.validator
-    def _check_complete_task(self, command: CompleteTaskInput) -> None:
+    def _check_complete_task(self, command: CompleteTaskInput | dict[str, Any]) -> None:
+        command = _parse_command(CompleteTaskInput, command)
         self._refuse(rules.closed_problem(self._s.mode, self._s.outcome))
         if not any(t.task_id == command.task_id for t in self._s.open_tasks):
             open_ids = ", ".join(t.task_id for t in self._s.open_tasks) or "none"
@@ -678,6 +704,17 @@ def _short_error(err: ValidationError) -> str:
     return "; ".join(
         f"{'.'.join(str(part) for part in e['loc']) or 'event'}: {e['msg']}" for e in err.errors()
     )
+
+
+def _parse_command(model: type[Any], raw: Any) -> Any:
+    """Commands arrive as the model or, when they do not fit it, as raw JSON: then the
+    caller gets pydantic's explanation instead of an opaque decoding failure."""
+    if isinstance(raw, model):
+        return raw
+    try:
+        return model.model_validate(raw)
+    except ValidationError as err:
+        raise CommandRejected(f"invalid command: {_short_error(err)}") from None
 
 
 def _blocking_problem(err: ActivityError) -> str | None:

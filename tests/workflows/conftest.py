@@ -14,10 +14,13 @@ from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from tests.workflows.fakes import Recorder
 from workflows import search_attributes
 from workflows.lead import LeadWorkflow
+from workflows.sandbox import workflow_runner
 
 
-@pytest_asyncio.fixture(scope="session")
+@pytest_asyncio.fixture
 async def env(test_server_bin) -> AsyncIterator[WorkflowEnvironment]:
+    """A time-skipping server per test: leads never end by themselves, and one test's
+    timers must not hold up another's clock."""
     async with await WorkflowEnvironment.start_time_skipping(
         data_converter=pydantic_data_converter,
         test_server_existing_path=str(test_server_bin),
@@ -47,6 +50,7 @@ async def worker(env: WorkflowEnvironment, recorder: Recorder) -> AsyncIterator[
         env.client,
         task_queue=f"test-{uuid.uuid4()}",
         workflows=[LeadWorkflow],
+        workflow_runner=workflow_runner(),
         activities=recorder.activities(),
     ) as running:
         yield running
