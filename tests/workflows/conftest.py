@@ -17,6 +17,19 @@ from workflows.lead import LeadWorkflow
 from workflows.sandbox import workflow_runner
 
 
+async def register_search_attributes(client: Client) -> None:
+    """The time-skipping server knows no custom search attributes until told."""
+    await client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace=client.namespace,
+            search_attributes={
+                key.name: IndexedValueType.ValueType(key.indexed_value_type.value)
+                for key in search_attributes.ALL
+            },
+        )
+    )
+
+
 @pytest_asyncio.fixture
 async def env(test_server_bin) -> AsyncIterator[WorkflowEnvironment]:
     """A time-skipping server per test: leads never end by themselves, and one test's
@@ -25,16 +38,7 @@ async def env(test_server_bin) -> AsyncIterator[WorkflowEnvironment]:
         data_converter=pydantic_data_converter,
         test_server_existing_path=str(test_server_bin),
     ) as environment:
-        # The time-skipping server knows no custom search attributes until told.
-        await environment.client.operator_service.add_search_attributes(
-            AddSearchAttributesRequest(
-                namespace=environment.client.namespace,
-                search_attributes={
-                    key.name: IndexedValueType.ValueType(key.indexed_value_type.value)
-                    for key in search_attributes.ALL
-                },
-            )
-        )
+        await register_search_attributes(environment.client)
         yield environment
 
 

@@ -1,0 +1,115 @@
+"""Record the replay histories: `python -m tests.replay.record`.
+
+Run it only to add a scenario; a committed history is never re-recorded to make a
+replay test pass. Histories of leads already running in production are the reason
+the replay tests exist: a change that breaks them needs `workflow.patched`.
+"""
+
+import asyncio
+import sys
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+
+from temporalio.client import Client, WorkflowHandle
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from tests.workflows.conftest import register_search_attributes
+from tests.workflows.fakes import Recorder, enroll
+from workflows.lead import LeadWorkflow
+from workflows.models import EngagementEvent, ReplyEvent, TriggerEvent
+from workflows.sandbox import workflow_runner
+
+HISTORIES = Path(__file__).parent / "histories"
+DAY = timedelta(days=1)
+
+Scenario = Callable[[WorkflowEnvironment, WorkflowHandle], Awaitable[None]]
+
+
+async def follow_up_to_nurture(env: WorkflowEnvironment, handle: WorkflowHandle) -> None:
+    await env.sleep(10 * DAY + timedelta(hours=1))
+
+
+async def reply_on_day_4(env: WorkflowEnvironment, handle: WorkflowHandle) -> None:
+    await env.sleep(4 * DAY)
+    await handle.signal(LeadWorkflow.reply, ReplyEvent(event_id="r-1", text="Can we talk Thursday?"))
+    await env.sleep(DAY)
+    await handle.signal(LeadWorkflow.reply, ReplyEvent(event_id="r-1", text="duplicate"))
+    await env.sleep(2 * DAY)
+
+
+async def snooze_pause_resume(env: WorkflowEnvironment, handle: WorkflowHandle) -> None:
+    await env.sleep(2 * DAY)
+    await handle.execute_update(LeadWorkflow.pause, {"reason": "rep on leave"})
+    await env.sleep(3 * DAY)
+    await handle.execute_update(LeadWorkflow.resume, {})
+    await env.sleep(DAY)
+    await handle.execute_update(LeadWorkflow.snooze, {"days": 20, "reason": "after the board meeting"})
+    await env.sleep(5 * DAY)
+
+
+async def nurture_clicks_and_trigger(env: WorkflowEnvironment, handle: WorkflowHandle) -> None:
+    await env.sleep(40 * DAY)
+    await handle.signal(LeadWorkflow.engagement, EngagementEvent(event_id="c-1", kind="click", content_id="insight"))
+    await handle.signal(LeadWorkflow.trigger, TriggerEvent(event_id="t-1", name="funding_round"))
+    await handle.signal("delivery", {"event_id": "bad", "kind": "exploded"})
+    await env.sleep(2 * DAY)
+
+
+SCENARIOS: dict[str, tuple[str, Scenario]] = {
+    "follow_up_to_nurture": ("follow_up", follow_up_to_nurture),
+    "reply_on_day_4": ("follow_up", reply_on_day_4),
+    "snooze_pause_resume": ("follow_up", snooze_pause_resume),
+    "nurture_clicks_and_trigger": ("nurture", nurture_clicks_and_trigger),
+}
+
+
+async def record(env: WorkflowEnvironment, name: str, mode: str, scenario: Scenario) -> None:
+    client: Client = env.client
+    queue = f"record-{uuid.uuid4()}"
+    async with Worker(
+        client,
+        task_queue=queue,
+        workflows=[LeadWorkflow],
+        activities=Recorder().activities(),
+        workflow_runner=workflow_runner(),
+    ):
+        lead_id = f"replay-{name.replace('_', '-')}"
+        handle = await client.start_workflow(
+            LeadWorkflow.run, enroll(mode, lead_id=lead_id), id=f"lead-{lead_id}", task_queue=queue
+        )
+        await scenario(env, handle)
+        # Every run of the lead: continue-as-new splits one lead into several histories.
+        run_id = handle.first_execution_run_id
+        index = 0
+        while run_id:
+            run = client.get_workflow_handle(handle.id, run_id=run_id)
+            history = await run.fetch_history()
+            path = HISTORIES / f"{name}.run{index}.json"
+            path.write_text(history.to_json())
+            print(f"wrote {path.name}: {len(history.events)} events")
+            last = history.events[-1]
+            run_id = (
+                last.workflow_execution_continued_as_new_event_attributes.new_execution_run_id
+                if last.HasField("workflow_execution_continued_as_new_event_attributes")
+                else None
+            )
+            index += 1
+
+
+async def main() -> None:
+    HISTORIES.mkdir(exist_ok=True)
+    for name, (mode, scenario) in SCENARIOS.items():
+        async with await WorkflowEnvironment.start_time_skipping(
+            data_converter=pydantic_data_converter,
+            test_server_existing_path=str(Path(sys.executable).parent / "temporal-test-server"),
+        ) as env:
+            await register_search_attributes(env.client)
+            await record(env, name, mode, scenario)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

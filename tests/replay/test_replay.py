@@ -1,0 +1,39 @@
+"""Committed histories replay against the current LeadWorkflow.
+
+A failure here means a change would break leads already running: guard the change
+with `workflow.patched(...)` instead of re-recording the history.
+"""
+
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from workflows.lead import LeadWorkflow
+from workflows.sandbox import workflow_runner
+
+HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
+
+
+def test_every_recorded_scenario_is_committed():
+    names = {path.name.split(".run")[0] for path in HISTORIES}
+    assert names == {
+        "follow_up_to_nurture",
+        "reply_on_day_4",
+        "snooze_pause_resume",
+        "nurture_clicks_and_trigger",
+    }
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+async def test_history_replays_without_nondeterminism(path: Path):
+    replayer = Replayer(
+        workflows=[LeadWorkflow],
+        workflow_runner=workflow_runner(),
+        data_converter=pydantic_data_converter,
+    )
+    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    assert result.replay_failure is None, f"{path.name}: {result.replay_failure}"
