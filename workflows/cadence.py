@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from workflows.models import (
-    MAX_SNOOZE_DAYS,
     CadenceDefinition,
     CadenceStep,
     DeliveryEvent,
@@ -79,22 +78,28 @@ def step_label(cadence: CadenceDefinition, step: CadenceStep, rotation: int | No
 def snooze_end(command: SnoozeInput, now: datetime, timezone: str | None) -> datetime:
     """When a snooze ends on the lead's clock: N months/weeks/days from now, or the
     morning of the `until` date in the lead's time zone (UTC when unknown)."""
+    # Anything past a century is as refusable as 3 years, and would overflow datetime.
     if command.months is not None:
-        return add_months(now, command.months)
+        return add_months(now, min(command.months, 1200))
     if command.weeks is not None:
-        return now + timedelta(weeks=command.weeks)
+        return now + timedelta(weeks=min(command.weeks, 5200))
     if command.days is not None:
-        return now + timedelta(days=command.days)
+        return now + timedelta(days=min(command.days, 36500))
     assert command.until is not None
-    zone = zoneinfo.ZoneInfo(timezone) if timezone else zoneinfo.ZoneInfo("UTC")
-    return datetime.combine(command.until, SNOOZE_END_LOCAL_TIME, tzinfo=zone)
+    return datetime.combine(command.until, SNOOZE_END_LOCAL_TIME, tzinfo=_zone(timezone))
+
+
+def _zone(timezone: str | None) -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(timezone or "UTC")
 
 
 def snooze_problem(end: datetime, now: datetime) -> str | None:
     """Why a snooze ending at `end` is refused, or None when it is acceptable."""
     if end <= now:
         return f"snooze must end in the future; {end.date().isoformat()} is not after today"
-    if end - now > timedelta(days=MAX_SNOOZE_DAYS):
+    # Two calendar years, by date: 'until' the same date two years on is a local morning
+    # that may fall hours after `now` in UTC, and must still be accepted.
+    if end.date() > add_months(now, 24).date():
         return (
             f"snooze of {(end - now).days} days is longer than 2 years; "
             "close the lead or pick a nearer date"
@@ -103,10 +108,12 @@ def snooze_problem(end: datetime, now: datetime) -> str | None:
 
 
 def pause_end(until: date | datetime | None, timezone: str | None) -> datetime | None:
-    if until is None or isinstance(until, datetime):
-        return until
-    zone = zoneinfo.ZoneInfo(timezone) if timezone else zoneinfo.ZoneInfo("UTC")
-    return datetime.combine(until, SNOOZE_END_LOCAL_TIME, tzinfo=zone)
+    """A date ends the pause that morning, a time without offset is the lead's local time."""
+    if until is None:
+        return None
+    if isinstance(until, datetime):
+        return until if until.tzinfo else until.replace(tzinfo=_zone(timezone))
+    return datetime.combine(until, SNOOZE_END_LOCAL_TIME, tzinfo=_zone(timezone))
 
 
 # ------------------------------------------------------------------ transitions

@@ -28,8 +28,6 @@ LEAD_ID_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
 CADENCE_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
 STEP_KEY_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
 EVENT_ID_MAX = 200
-# A snooze longer than this is almost always a typo ("months": 36 for 3).
-MAX_SNOOZE_DAYS = 731
 
 
 class Mode(StrEnum):
@@ -105,7 +103,8 @@ class Lead(_Strict):
             return None
         try:
             zoneinfo.ZoneInfo(value)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        # A region such as "America" is a folder of the zone database: IsADirectoryError.
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
             raise ValueError(
                 f"unknown time zone {value!r}: use an IANA name such as 'America/Chicago' or 'Europe/Berlin'"
             ) from None
