@@ -380,7 +380,8 @@ class LeadWorkflow:
         if to != Mode.PAUSED:
             self._s.pause_reason = None
             self._s.paused_until = None
-        if to not in (Mode.SNOOZED, Mode.PAUSED):
+        if to not in (Mode.SNOOZED, *HOLDING_MODES):
+            # Kept while held, so resuming a snoozed lead waits out the rest of its snooze.
             self._s.snoozed_until = None
         if to not in HOLDING_MODES:
             self._m.resume_mode = None

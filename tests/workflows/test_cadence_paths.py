@@ -142,3 +142,17 @@ async def test_sequence_with_stop_ends_closed_and_mixes_channels(env, client, wo
     assert s.mode == Mode.CLOSED and s.outcome is None
     assert s.transitions[-1].reason == "dunning finished with no reply"
     assert await handle.result() == s
+
+
+async def test_a_reply_during_a_snooze_then_resume_waits_out_the_snooze(env, client, worker, recorder):
+    handle = await start(client, worker, mode="nurture")
+    snoozed = await handle.execute_update(LeadWorkflow.snooze, SnoozeInput(days=30))
+    await env.sleep(days(5))
+    await handle.signal(LeadWorkflow.reply, ReplyEvent(event_id="r-1", text="quick question"))
+    await env.sleep(days(1))
+    s = await handle.execute_update(LeadWorkflow.resume, {})
+    assert s.mode == Mode.SNOOZED and s.snoozed_until == snoozed.snoozed_until
+    await env.sleep(days(20))
+    assert recorder.steps == []
+    await env.sleep(days(5))
+    assert recorder.steps == ["check-in"]
