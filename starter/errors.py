@@ -49,8 +49,8 @@ class LeadClosed(TouchpointError):
         self.lead_id = lead_id
         self.outcome = outcome
         super().__init__(
-            f"lead {lead_id} is closed (outcome {outcome or 'unknown'}); "
-            "enroll is refused for closed leads"
+            f"lead {lead_id} is closed (outcome {outcome or 'unknown'}): it takes no more "
+            "commands or events, and enrolling it again is refused"
         )
 
 

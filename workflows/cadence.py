@@ -72,6 +72,21 @@ def step_label(cadence: CadenceDefinition, step: CadenceStep, rotation: int | No
     return step.purpose
 
 
+def cadence_slot_problem(follow_up: CadenceDefinition, nurture: CadenceDefinition) -> str | None:
+    """A rotation run as follow-up would send every step at once: refuse mismatches."""
+    if follow_up.every_months is not None or follow_up.mode != "follow_up":
+        return (
+            f"cadence '{follow_up.id}' is a {follow_up.mode} cadence and cannot be the follow-up "
+            "cadence; enroll with a follow-up sequence such as 'follow-up'"
+        )
+    if nurture.every_months is None or nurture.mode != "nurture":
+        return (
+            f"cadence '{nurture.id}' is not a monthly rotation and cannot be the nurture cadence; "
+            "enroll with a nurture cadence such as 'nurture'"
+        )
+    return None
+
+
 # ---------------------------------------------------------------------- snooze
 
 

@@ -191,8 +191,14 @@ class LeadWorkflow:
             problem = _blocking_problem(err)
             if problem is None:
                 raise
-            self._hold(Mode.PAUSED, f"{problem}. Deploy the cadence or re-enroll, then resume")
+            self._hold(Mode.PAUSED, f"{problem}. Deploy a cadence with that id, then resume")
             self._m.remaining_seconds = None
+            return False
+        problem = rules.cadence_slot_problem(self._m.follow_up, self._m.nurture)
+        if problem:
+            self._hold(Mode.PAUSED, problem)
+            self._m.remaining_seconds = None
+            self._m.follow_up = self._m.nurture = None
             return False
         return True
 
@@ -659,7 +665,8 @@ class LeadWorkflow:
         wanted: dict[str, Any] = {
             sa.LEAD_MODE.name: s.mode.value,
             sa.LEAD_STEP.name: s.step,
-            sa.LEAD_CADENCE.name: s.cadence,
+            # The id alone, as the client sets it at enroll: one form to query by.
+            sa.LEAD_CADENCE.name: s.cadence.split("@")[0] if s.cadence else None,
             sa.LEAD_OWNER.name: self._lead.owner,
             sa.LEAD_SEGMENT.name: self._lead.segment,
             sa.LEAD_NEXT_TOUCH_AT.name: s.next_touch_at,

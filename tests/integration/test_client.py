@@ -78,7 +78,10 @@ async def test_a_closed_lead_stays_closed_when_enrolled_again(touchpoint: Touchp
     assert again.created is False
     assert again.closed_outcome == "unsubscribed"
     assert await completed(touchpoint.temporal, "lead-py-3"), "not restarted"
-    assert str(refused.value) == "lead py-3 is closed (outcome unsubscribed); enroll is refused for closed leads"
+    assert str(refused.value) == (
+        "lead py-3 is closed (outcome unsubscribed): it takes no more commands or events, "
+        "and enrolling it again is refused"
+    )
 
 
 async def test_an_unknown_cadence_is_refused_before_anything_starts(touchpoint: TouchpointClient) -> None:

@@ -225,3 +225,12 @@ async def test_a_lead_started_with_plain_json_runs(env, client, worker, recorder
     await env.sleep(days(1) + timedelta(hours=1))
     s = await handle.query("state")
     assert s["mode"] == "follow_up" and s["touches"][0]["step"] == "day-1-case-study"
+
+
+async def test_a_nurture_rotation_as_follow_up_cadence_pauses_instead_of_blasting(env, client, worker, recorder):
+    handle = await start(client, worker, follow_up_cadence="nurture")
+    await env.sleep(timedelta(minutes=5))
+    s = await state(handle)
+    assert s.mode == Mode.PAUSED
+    assert "cadence 'nurture' is a nurture cadence and cannot be the follow-up cadence" in s.pause_reason
+    assert recorder.steps == []
