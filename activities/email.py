@@ -1,50 +1,56 @@
-"""Email touches: render the step's template and hand the message to a transport.
+"""Email touches: claim the send key, check suppression, render, deliver, mark.
 
-Locally the transport is an outbox of RFC 5322 `.eml` files, one per send key; SES
-comes later behind the same `EmailTransport` interface.
+Every transport gets the same RFC 5322 message from `build_mime` (activities/mime.py):
+the local outbox of `.eml` files (the default, here), SES v2 (activities/ses.py) and
+SMTP (activities/smtp.py). The send ledger (activities/ledger.py) stands in front of all of
+them, so a retried or restarted activity sends a touch at most once whatever the
+transport can promise; the outbox keeps its own one-file-per-key check as a second guard.
 """
 
 import hashlib
 import os
 import re
 import tempfile
-from datetime import UTC, datetime
-from email.headerregistry import Address
-from email.message import EmailMessage
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from email.parser import BytesHeaderParser
-from email.policy import SMTP
-from email.utils import format_datetime, make_msgid
 from pathlib import Path
-from typing import Protocol
 
-from pydantic import BaseModel
 from temporalio import activity
 
+from activities.aws import aws_client
 from activities.config import DeliveryConfig
+from activities.delivery_errors import DeliveryDeferred, DeliveryError, without_addresses
+from activities.ledger import (
+    ClaimStatus,
+    DynamoDbSendLedger,
+    SendLedger,
+    SqliteSendLedger,
+    claim_send,
+)
+from activities.mime import WIRE_POLICY, EmailTransport, OutgoingEmail, build_mime, our_message_id
+from activities.ses import SesTransport
+from activities.smtp import SmtpTransport
+from activities.suppression import (
+    OptOutList,
+    SesSuppressionList,
+    Suppressed,
+    SuppressionCheck,
+    Suppressions,
+)
 from activities.templates import TemplateRenderer
+from activities.tokens import make_reply_address, unsubscribe_url
 from activities.touch import render_touch, touch_log
 from workflows import names
 from workflows.models import Channel, TouchInput, TouchResult
 
-
-class OutgoingEmail(BaseModel):
-    send_key: str
-    from_name: str
-    from_address: str
-    to_name: str
-    to_address: str
-    subject: str
-    text: str
-    html: str | None = None
-
-
-class EmailTransport(Protocol):
-    def send(self, message: OutgoingEmail) -> str:
-        """Deliver the message once per send key and return its message id.
-
-        Sending the same send key again delivers nothing and returns the first id.
-        """
-        ...
+__all__ = [
+    "EmailActivities",
+    "EmailTransport",
+    "OutboxTransport",
+    "OutgoingEmail",
+    "build_email_activities",
+]
 
 
 class OutboxTransport:
@@ -58,56 +64,167 @@ class OutboxTransport:
         if path.exists():
             with path.open("rb") as file:
                 return str(BytesHeaderParser().parse(file)["Message-ID"])
-        eml = _build(message)
-        self.outbox_dir.mkdir(parents=True, exist_ok=True)
-        _write_atomically(path, eml.as_bytes(policy=SMTP))
+        eml = build_mime(message, message_id=our_message_id(message), in_reply_to=message.thread_with)
+        try:
+            self.outbox_dir.mkdir(parents=True, exist_ok=True)
+            _write_atomically(path, eml.as_bytes(policy=WIRE_POLICY))
+        except OSError as err:
+            # The write is atomic: when it fails, no file exists.
+            raise DeliveryDeferred(f"could not write to the outbox {self.outbox_dir}: {err}") from err
         return str(eml["Message-ID"])
 
 
 class EmailActivities:
+    """`send_email`: ledger claim → suppression → render → transport → ledger mark.
+
+    `ledger` defaults to the SQLite ledger at `config.ledger_path`; `suppression` to the
+    ledger's opt-out table alone (build_activities adds SES's suppression list).
+    `clock` is for tests: the ledger's in-doubt grace is measured with it.
+    """
+
     def __init__(
-        self, renderer: TemplateRenderer, transport: EmailTransport, config: DeliveryConfig
+        self,
+        renderer: TemplateRenderer,
+        transport: EmailTransport,
+        config: DeliveryConfig,
+        *,
+        ledger: SendLedger | None = None,
+        suppression: SuppressionCheck | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self._renderer = renderer
         self._transport = transport
         self._config = config
+        self._ledger = ledger if ledger is not None else _sqlite_ledger(config)
+        self._suppression = suppression if suppression is not None else OptOutList(self._ledger)
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._grace = timedelta(seconds=config.ledger.in_doubt_grace_seconds)
 
     @activity.defn(name=names.SEND_EMAIL)
     def send_email(self, input: TouchInput) -> TouchResult:
-        rendered = render_touch(self._renderer, self._config, input, Channel.EMAIL)
-        sender = self._config.sender_for(input.lead.owner)
-        lead = input.lead
-        message_id = self._transport.send(
-            OutgoingEmail(
-                send_key=input.send_key,
-                from_name=sender.name,
-                from_address=sender.email,
-                to_name=" ".join(part for part in (lead.first_name, lead.last_name) if part),
-                to_address=lead.email,
-                subject=rendered.subject,
-                text=rendered.text,
-                html=rendered.html,
+        log = touch_log(input)
+        key = input.send_key
+        try:
+            claim = claim_send(
+                self._ledger,
+                key,
+                lead_id=input.lead.id,
+                channel=Channel.EMAIL.value,
+                now=self._clock(),
+                grace=self._grace,
             )
+        except DeliveryError as err:
+            log.warning("email send in doubt: waiting for reconciliation", error=without_addresses(str(err)))
+            raise err.to_application_error() from err
+        if claim.status == ClaimStatus.SENT:
+            log.info("email already sent", message_id=claim.message_id)
+            return TouchResult(send_key=key, status="sent", message_id=claim.message_id)
+
+        # Nothing can have left yet: any failure up to the transport frees the key.
+        try:
+            message = self._prepare(input)
+        except DeliveryError as err:
+            self._ledger.release(key)
+            log.warning("email not sent", error_type=err.error_type, error=without_addresses(str(err)))
+            raise err.to_application_error() from err
+        except Exception:
+            self._ledger.release(key)
+            raise
+        if isinstance(message, Suppressed):
+            self._ledger.release(key)
+            log.info("email skipped: address suppressed", reason=message.reason)
+            return TouchResult(send_key=key, status="skipped", detail=message.detail)
+
+        # Any exception but a DeliveryError that says otherwise leaves the claim in
+        # doubt: the provider may have the message, and the next attempt must not resend.
+        try:
+            message_id = self._transport.send(message)
+        except DeliveryError as err:
+            if not err.maybe_sent:
+                self._ledger.release(key)
+            log.warning("email not sent", error_type=err.error_type, error=without_addresses(str(err)))
+            raise err.to_application_error() from err
+        try:
+            self._ledger.mark_sent(key, message_id)
+        except Exception:
+            # The email is out: report it sent, or the retry would wait in doubt for
+            # nothing. The key stays claimed, so any later attempt waits for the
+            # provider's event instead of resending.
+            log.exception("email sent but the ledger mark failed", message_id=message_id)
+        log.info("email sent", message_id=message_id)
+        return TouchResult(send_key=key, status="sent", message_id=message_id)
+
+    def _prepare(self, input: TouchInput) -> OutgoingEmail | Suppressed:
+        """The email to send, or why the lead must get none."""
+        suppressed = self._suppression.check(input.lead)
+        if suppressed is not None:
+            return suppressed
+        rendered = render_touch(self._renderer, self._config, input, Channel.EMAIL)
+        config = self._config
+        sender = config.sender_for(input.lead.owner)
+        lead = input.lead
+        secret = config.token_secret.get_secret_value() if config.token_secret else None
+        reply_to = None
+        if secret and config.reply_to_domain:
+            reply_to = make_reply_address(lead.id, secret, config.reply_to_domain)
+            if reply_to is None:
+                touch_log(input).warning("lead id too long for a reply address; replies go to the sender")
+        # TouchInput.thread_with (workflows/models.py) names the touch this one follows up;
+        # read by name so this module works with models that predate the field.
+        thread_with = getattr(input, "thread_with", None) if config.thread_follow_ups else None
+        return OutgoingEmail(
+            send_key=input.send_key,
+            lead_id=lead.id,
+            from_name=sender.name,
+            from_address=sender.email,
+            to_name=" ".join(part for part in (lead.first_name, lead.last_name) if part),
+            to_address=lead.email,
+            subject=rendered.subject,
+            text=rendered.text,
+            html=rendered.html,
+            reply_to=reply_to,
+            unsubscribe_url=(
+                unsubscribe_url(config.unsubscribe_base_url, lead.id, secret)
+                if secret and config.unsubscribe_base_url
+                else None
+            ),
+            thread_with=thread_with,
         )
-        touch_log(input).info("email sent", message_id=message_id)
-        return TouchResult(send_key=input.send_key, status="sent", message_id=message_id)
 
 
-def _build(message: OutgoingEmail) -> EmailMessage:
-    sender_domain = message.from_address.rpartition("@")[2]
-    eml = EmailMessage()
-    eml["From"] = Address(display_name=message.from_name, addr_spec=message.from_address)
-    eml["To"] = Address(display_name=message.to_name, addr_spec=message.to_address)
-    eml["Subject"] = message.subject
-    eml["Date"] = format_datetime(datetime.now(UTC))
-    eml["Message-ID"] = make_msgid(domain=sender_domain)
-    # Mail clients turn this into an unsubscribe button; the mail reaches the sender.
-    eml["List-Unsubscribe"] = f"<mailto:{message.from_address}?subject=unsubscribe>"
-    eml["X-Touchpoint-Send-Key"] = message.send_key
-    eml.set_content(message.text)
-    if message.html is not None:
-        eml.add_alternative(message.html, subtype="html")
-    return eml
+def build_email_activities(config: DeliveryConfig, renderer: TemplateRenderer) -> EmailActivities:
+    """The email activities for `config.email_transport`, with the ledger `config.ledger` names."""
+    ledger: SendLedger
+    if config.ledger.kind == "dynamodb":
+        assert config.ledger.region is not None
+        client = aws_client("dynamodb", region=config.ledger.region, endpoint_url=config.ledger.endpoint_url)
+        ledger = DynamoDbSendLedger(client, config.ledger.table)
+    else:
+        ledger = SqliteSendLedger(config.ledger_path)
+    opt_outs = OptOutList(ledger)
+    transport: EmailTransport
+    suppression: SuppressionCheck = opt_outs
+    if config.email_transport == "ses":
+        assert config.ses is not None
+        ses = aws_client("sesv2", region=config.ses.region, endpoint_url=config.ses.endpoint_url)
+        transport = SesTransport(ses, config.ses)
+        if config.ses.check_suppression_list:
+            suppression = Suppressions(opt_outs, SesSuppressionList(ses))
+    elif config.email_transport == "smtp":
+        assert config.smtp is not None
+        transport = SmtpTransport(config.smtp)
+    else:
+        transport = OutboxTransport(config.outbox_dir)
+    return EmailActivities(renderer, transport, config, ledger=ledger, suppression=suppression)
+
+
+def _sqlite_ledger(config: DeliveryConfig) -> SendLedger:
+    if config.ledger.kind != "sqlite":
+        raise ValueError(
+            f"ledger kind {config.ledger.kind!r}: pass the ledger to EmailActivities "
+            "(build_activities does)"
+        )
+    return SqliteSendLedger(config.ledger_path)
 
 
 def _file_stem(send_key: str) -> str:

@@ -1,7 +1,7 @@
 """SMS touches: only to a lead with a phone number and recorded consent.
 
-Locally the transport appends to a JSON-lines outbox; a real provider comes later
-behind the same `SmsTransport` interface.
+Locally the transport appends to a JSON-lines outbox; `activities.sms_aws` sends
+through Amazon SNS behind the same `SmsTransport` interface.
 """
 
 import uuid
@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from temporalio import activity
 
 from activities.config import DeliveryConfig
+from activities.delivery_errors import DeliveryError
 from activities.jsonl import JsonLines
 from activities.templates import TemplateRenderer
 from activities.touch import render_touch, touch_log
@@ -27,9 +28,22 @@ class OutgoingSms(BaseModel):
     text: str
 
 
+class SmsNotSent(Exception):
+    """Raised by a transport that learns at send time that the number must not be texted
+    (the carrier or provider holds an opt-out): the touch is recorded as skipped."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 class SmsTransport(Protocol):
     def send(self, message: OutgoingSms) -> str:
-        """Deliver once per send key and return the message id; a repeat returns the first id."""
+        """Deliver once per send key and return the message id; a repeat returns the first id.
+
+        Raises SmsNotSent when the number must not be texted, and a DeliveryError
+        (activities/delivery_errors.py) when the provider did not take the text.
+        """
         ...
 
 
@@ -66,14 +80,21 @@ class SmsActivities:
             log.info("sms skipped", reason=reason)
             return TouchResult(send_key=input.send_key, status="skipped", detail=reason)
         rendered = render_touch(self._renderer, self._config, input, Channel.SMS)
-        message_id = self._transport.send(
-            OutgoingSms(
-                send_key=input.send_key,
-                lead_id=input.lead.id,
-                to=input.lead.phone,
-                text=rendered.text,
+        try:
+            message_id = self._transport.send(
+                OutgoingSms(
+                    send_key=input.send_key,
+                    lead_id=input.lead.id,
+                    to=input.lead.phone,
+                    text=rendered.text,
+                )
             )
-        )
+        except SmsNotSent as skipped:
+            log.info("sms skipped", reason=skipped.reason)
+            return TouchResult(send_key=input.send_key, status="skipped", detail=skipped.reason)
+        except DeliveryError as err:
+            log.warning("sms not delivered", error_type=err.error_type, error=str(err))
+            raise err.to_application_error() from None
         log.info("sms sent", message_id=message_id)
         return TouchResult(send_key=input.send_key, status="sent", message_id=message_id)
 

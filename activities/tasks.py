@@ -1,12 +1,12 @@
 """Rep tasks: a call or LinkedIn step, or a reply that needs a person, handed to the lead's rep.
 
-Locally tasks are appended to a JSON-lines file; a queue or CRM comes later behind the
-same `TaskSink` interface.
+Locally tasks are appended to a JSON-lines file; `activities.sqs_tasks` publishes them
+to an SQS queue behind the same `TaskSink` interface, and a CRM can follow the same way.
 """
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel
 from temporalio import activity
@@ -27,6 +27,11 @@ class OutgoingTask(BaseModel):
     title: str
     body: str
     created_at: datetime
+    due_at: datetime | None = None
+
+    def record(self) -> dict[str, Any]:
+        """The task as JSON-ready fields; due_at only when the task has one."""
+        return self.model_dump(mode="json", exclude={"due_at"} if self.due_at is None else None)
 
 
 class TaskSink(Protocol):
@@ -36,13 +41,13 @@ class TaskSink(Protocol):
 
 
 class JsonlTaskSink:
-    """One JSON object per line: task_id, kind, lead_id, owner, title, body, created_at."""
+    """One JSON object per line: task_id, kind, lead_id, owner, title, body, created_at[, due_at]."""
 
     def __init__(self, path: Path) -> None:
         self._tasks = JsonLines(path, key="task_id")
 
     def create(self, task: OutgoingTask) -> None:
-        self._tasks.append_once(task.model_dump(mode="json"))
+        self._tasks.append_once(task.record())
 
 
 class RepTaskActivities:

@@ -1,0 +1,430 @@
+"""The send ledger: one row per send key, so a retried or restarted activity never sends twice.
+
+Activities run at least once and SES takes no idempotency token, so before calling a
+provider the activity *claims* the send key (lead id + step, unique per touch forever):
+
+- `fresh`: nobody claimed it; call the provider, then `mark_sent(send_key, message_id)`.
+- `sent(message_id)`: a retry after success; return the recorded id, send nothing.
+- `in_doubt(claimed_at)`: claimed but never marked. An earlier attempt crashed (or
+  lost the provider's answer) somewhere between the claim and the mark: the provider
+  may or may not have accepted the message.
+
+When the provider refused the message before accepting it, the activity `release`s the
+claim so the retry can send. `record_provider_event(send_key, message_id)` is the
+reconciliation input: the ingestion worker calls it for every SES `Send` event, whose
+`send_key` tag names the key (activities/ses.py), and from then on the key reads as
+`sent(message_id)`.
+
+In-doubt policy (`claim_send`)
+------------------------------
+Never resend blindly. If a provider event has reconciled the key, the claim reads as
+sent and its id is returned. Otherwise the attempt fails with a retryable
+`SendInDoubt` ("send outcome in doubt, waiting for reconciliation") until
+`in_doubt_grace_seconds` (default 600) have passed since the claim; after that the
+claim is taken over (a compare-and-set on `claimed_at`, so two workers cannot both
+take it) and the message is sent.
+
+The trade-off: a crash in that window delays the touch by up to the grace period
+even when nothing was sent (the common case: most crashes come before the provider
+call), and when something *was* sent but its event never arrived (event publishing
+off, ingestion down for longer than the grace), the lead gets the touch twice. A
+longer grace makes the duplicate rarer and the delay longer; waiting forever would
+trade a rare duplicate for a lead stuck silently. The grace must exceed the activity's
+start-to-close timeout, or a slow attempt that is still running could be taken over.
+
+Two implementations: SQLite (one file, WAL; one worker host) and DynamoDB (conditional
+writes; any number of workers). Both also hold the opt-out table: lead ids that must
+get no email whatever the workflow thinks, checked before every send.
+"""
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Protocol
+
+from botocore.exceptions import ClientError
+
+from activities.delivery_errors import DeliveryInDoubt
+
+DEFAULT_GRACE = timedelta(seconds=600)
+# Send keys never start with "#" (lead ids cannot hold it), so opt-outs share the table.
+_OPT_OUT_PREFIX = "#opt-out#"
+
+
+class ClaimStatus(StrEnum):
+    FRESH = "fresh"
+    SENT = "sent"
+    IN_DOUBT = "in_doubt"
+
+
+@dataclass(frozen=True)
+class Claim:
+    status: ClaimStatus
+    message_id: str | None = None
+    claimed_at: datetime | None = None
+
+    @classmethod
+    def fresh(cls) -> "Claim":
+        return cls(ClaimStatus.FRESH)
+
+    @classmethod
+    def sent(cls, message_id: str) -> "Claim":
+        return cls(ClaimStatus.SENT, message_id=message_id)
+
+    @classmethod
+    def in_doubt(cls, claimed_at: datetime) -> "Claim":
+        return cls(ClaimStatus.IN_DOUBT, claimed_at=claimed_at)
+
+
+@dataclass(frozen=True)
+class OptOut:
+    reason: str
+    at: datetime
+
+
+class SendLedger(Protocol):
+    def claim(self, send_key: str, *, lead_id: str, channel: str, now: datetime) -> Claim:
+        """Claim the key for this attempt, or say who has it: fresh, sent or in doubt."""
+        ...
+
+    def take_over(self, send_key: str, *, claimed_at: datetime, now: datetime) -> bool:
+        """Re-claim an in-doubt key; False when it changed since `claimed_at` was read."""
+        ...
+
+    def mark_sent(self, send_key: str, message_id: str) -> None:
+        """The provider accepted the message under this id."""
+        ...
+
+    def release(self, send_key: str) -> None:
+        """The provider refused the message before accepting it: let a retry claim again.
+
+        A key already marked or reconciled is left as it is.
+        """
+        ...
+
+    def record_provider_event(self, send_key: str, message_id: str) -> None:
+        """The provider reports it accepted this key's message (reconciliation)."""
+        ...
+
+    def record_opt_out(self, lead_id: str, *, reason: str, at: datetime) -> None:
+        """No more email to this lead, whatever the workflow asks (first reason wins)."""
+        ...
+
+    def opt_out(self, lead_id: str) -> OptOut | None: ...
+
+
+def claim_send(
+    ledger: SendLedger,
+    send_key: str,
+    *,
+    lead_id: str,
+    channel: str,
+    now: datetime,
+    grace: timedelta = DEFAULT_GRACE,
+) -> Claim:
+    """Claim under the in-doubt policy above: `fresh` or `sent`, else `DeliveryInDoubt`.
+
+    Raises `DeliveryInDoubt` (retryable) while an unreconciled claim is younger than
+    `grace`; its `retry_after` is when to look again.
+    """
+    for _ in range(3):
+        claim = ledger.claim(send_key, lead_id=lead_id, channel=channel, now=now)
+        if claim.status != ClaimStatus.IN_DOUBT:
+            return claim
+        assert claim.claimed_at is not None
+        waited = now - claim.claimed_at
+        if waited < grace:
+            remaining = grace - waited
+            raise DeliveryInDoubt(
+                "send outcome in doubt, waiting for reconciliation: an earlier attempt "
+                f"claimed {send_key} at {claim.claimed_at.isoformat()} and never recorded "
+                f"the provider's answer; sending anyway after {_when(claim.claimed_at + grace)} "
+                "unless the provider's Send event arrives first",
+                retry_after=max(timedelta(seconds=1), min(remaining, timedelta(seconds=60))),
+            )
+        if ledger.take_over(send_key, claimed_at=claim.claimed_at, now=now):
+            return Claim.fresh()
+        # Another attempt took it over, or it was reconciled, released or marked meanwhile.
+    raise DeliveryInDoubt(f"send key {send_key} keeps changing hands; retrying")
+
+
+def _when(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _stamp(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        raise ValueError("ledger times must be timezone-aware")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _from_row(message_id: str | None, provider_id: str | None, claimed_at: str | None) -> Claim:
+    if message_id:
+        return Claim.sent(message_id)
+    if provider_id:
+        return Claim.sent(provider_id)
+    # A row always has one of the three; an unparseable claim reads as long ago.
+    return Claim.in_doubt(datetime.fromisoformat(claimed_at) if claimed_at else datetime.min.replace(tzinfo=UTC))
+
+
+# ------------------------------------------------------------------------- SQLite
+
+
+class SqliteSendLedger:
+    """One SQLite file in WAL mode: safe for the threads and processes of one host.
+
+    Each call opens its own connection (activities run on a thread pool), and every
+    read-then-write runs in a `BEGIN IMMEDIATE` transaction. Workers on several hosts
+    need the DynamoDB ledger: SQLite locking over a network file system is unreliable.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(
+                """
+                CREATE TABLE IF NOT EXISTS sends (
+                    send_key TEXT PRIMARY KEY,
+                    lead_id TEXT,
+                    channel TEXT,
+                    claimed_at TEXT,
+                    message_id TEXT,
+                    provider_message_id TEXT
+                );
+                CREATE TABLE IF NOT EXISTS opt_outs (
+                    lead_id TEXT PRIMARY KEY,
+                    reason TEXT NOT NULL,
+                    at TEXT NOT NULL
+                );
+                """
+            )
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        # isolation_level=None: statements autocommit unless inside an explicit BEGIN.
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        try:
+            db.execute("PRAGMA synchronous=FULL")
+            yield db
+        finally:
+            db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    def claim(self, send_key: str, *, lead_id: str, channel: str, now: datetime) -> Claim:
+        with self._transaction() as db:
+            inserted = db.execute(
+                "INSERT INTO sends (send_key, lead_id, channel, claimed_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (send_key) DO NOTHING",
+                (send_key, lead_id, channel, _stamp(now)),
+            ).rowcount
+            if inserted:
+                return Claim.fresh()
+            row = db.execute(
+                "SELECT message_id, provider_message_id, claimed_at FROM sends WHERE send_key = ?",
+                (send_key,),
+            ).fetchone()
+        return _from_row(*row)
+
+    def take_over(self, send_key: str, *, claimed_at: datetime, now: datetime) -> bool:
+        with self._connect() as db:
+            return (
+                db.execute(
+                    "UPDATE sends SET claimed_at = ? WHERE send_key = ? AND claimed_at = ? "
+                    "AND message_id IS NULL AND provider_message_id IS NULL",
+                    (_stamp(now), send_key, _stamp(claimed_at)),
+                ).rowcount
+                == 1
+            )
+
+    def mark_sent(self, send_key: str, message_id: str) -> None:
+        with self._connect() as db:
+            db.execute(
+                "INSERT INTO sends (send_key, message_id) VALUES (?, ?) "
+                "ON CONFLICT (send_key) DO UPDATE SET message_id = excluded.message_id",
+                (send_key, message_id),
+            )
+
+    def release(self, send_key: str) -> None:
+        with self._connect() as db:
+            db.execute(
+                "DELETE FROM sends WHERE send_key = ? "
+                "AND message_id IS NULL AND provider_message_id IS NULL",
+                (send_key,),
+            )
+
+    def record_provider_event(self, send_key: str, message_id: str) -> None:
+        with self._connect() as db:
+            db.execute(
+                "INSERT INTO sends (send_key, provider_message_id) VALUES (?, ?) "
+                "ON CONFLICT (send_key) DO UPDATE SET provider_message_id = excluded.provider_message_id",
+                (send_key, message_id),
+            )
+
+    def record_opt_out(self, lead_id: str, *, reason: str, at: datetime) -> None:
+        with self._connect() as db:
+            db.execute(
+                "INSERT INTO opt_outs (lead_id, reason, at) VALUES (?, ?, ?) "
+                "ON CONFLICT (lead_id) DO NOTHING",
+                (lead_id, reason, _stamp(at)),
+            )
+
+    def opt_out(self, lead_id: str) -> OptOut | None:
+        with self._connect() as db:
+            row = db.execute(
+                "SELECT reason, at FROM opt_outs WHERE lead_id = ?", (lead_id,)
+            ).fetchone()
+        return OptOut(reason=row[0], at=datetime.fromisoformat(row[1])) if row else None
+
+
+# ----------------------------------------------------------------------- DynamoDB
+
+
+class DynamoDbSendLedger:
+    """A DynamoDB table keyed by `send_key` (string): conditional writes make the claim atomic.
+
+    `client` is a boto3 DynamoDB client (activities/aws.py). Reads are strongly
+    consistent: an eventually consistent read could miss a claim made a moment ago.
+    """
+
+    def __init__(self, client: Any, table: str) -> None:
+        self._db = client
+        self._table = table
+
+    @staticmethod
+    def create_table(client: Any, table: str) -> None:
+        """Create the table (on-demand capacity) and wait until it is usable."""
+        client.create_table(
+            TableName=table,
+            AttributeDefinitions=[{"AttributeName": "send_key", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "send_key", "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        client.get_waiter("table_exists").wait(TableName=table)
+
+    def claim(self, send_key: str, *, lead_id: str, channel: str, now: datetime) -> Claim:
+        for _ in range(3):
+            try:
+                self._db.put_item(
+                    TableName=self._table,
+                    Item={
+                        "send_key": {"S": send_key},
+                        "lead_id": {"S": lead_id},
+                        "channel": {"S": channel},
+                        "claimed_at": {"S": _stamp(now)},
+                    },
+                    ConditionExpression="attribute_not_exists(send_key)",
+                )
+                return Claim.fresh()
+            except ClientError as err:
+                if not _condition_failed(err):
+                    raise
+            item = self._get(send_key)
+            if item is not None:
+                return _from_row(
+                    _s(item, "message_id"), _s(item, "provider_message_id"), _s(item, "claimed_at")
+                )
+            # Released between the failed put and the read: claim again.
+        raise RuntimeError(f"send key {send_key} was claimed and released repeatedly; retrying")
+
+    def take_over(self, send_key: str, *, claimed_at: datetime, now: datetime) -> bool:
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key={"send_key": {"S": send_key}},
+                UpdateExpression="SET claimed_at = :now",
+                ConditionExpression=(
+                    "claimed_at = :old AND attribute_not_exists(message_id) "
+                    "AND attribute_not_exists(provider_message_id)"
+                ),
+                ExpressionAttributeValues={
+                    ":now": {"S": _stamp(now)},
+                    ":old": {"S": _stamp(claimed_at)},
+                },
+            )
+        except ClientError as err:
+            if _condition_failed(err):
+                return False
+            raise
+        return True
+
+    def mark_sent(self, send_key: str, message_id: str) -> None:
+        self._set(send_key, "message_id", message_id)
+
+    def release(self, send_key: str) -> None:
+        try:
+            self._db.delete_item(
+                TableName=self._table,
+                Key={"send_key": {"S": send_key}},
+                ConditionExpression=(
+                    "attribute_not_exists(message_id) AND attribute_not_exists(provider_message_id)"
+                ),
+            )
+        except ClientError as err:
+            if not _condition_failed(err):
+                raise
+
+    def record_provider_event(self, send_key: str, message_id: str) -> None:
+        self._set(send_key, "provider_message_id", message_id)
+
+    def record_opt_out(self, lead_id: str, *, reason: str, at: datetime) -> None:
+        try:
+            self._db.put_item(
+                TableName=self._table,
+                Item={
+                    "send_key": {"S": _OPT_OUT_PREFIX + lead_id},
+                    "lead_id": {"S": lead_id},
+                    "reason": {"S": reason},
+                    "at": {"S": _stamp(at)},
+                },
+                ConditionExpression="attribute_not_exists(send_key)",
+            )
+        except ClientError as err:
+            if not _condition_failed(err):
+                raise
+
+    def opt_out(self, lead_id: str) -> OptOut | None:
+        item = self._get(_OPT_OUT_PREFIX + lead_id)
+        if item is None:
+            return None
+        return OptOut(reason=item["reason"]["S"], at=datetime.fromisoformat(item["at"]["S"]))
+
+    def _get(self, key: str) -> dict[str, Any] | None:
+        response = self._db.get_item(
+            TableName=self._table, Key={"send_key": {"S": key}}, ConsistentRead=True
+        )
+        return response.get("Item")
+
+    def _set(self, send_key: str, attribute: str, value: str) -> None:
+        # No condition: creates the item when missing (an event for a key we lost).
+        self._db.update_item(
+            TableName=self._table,
+            Key={"send_key": {"S": send_key}},
+            UpdateExpression="SET #attribute = :value",
+            ExpressionAttributeNames={"#attribute": attribute},
+            ExpressionAttributeValues={":value": {"S": value}},
+        )
+
+
+def _s(item: dict[str, Any], name: str) -> str | None:
+    value = item.get(name)
+    return value["S"] if value else None
+
+
+def _condition_failed(err: ClientError) -> bool:
+    return err.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"

@@ -1,0 +1,367 @@
+"""The one-click unsubscribe endpoint: `/u/<token>`, the link in every email's
+List-Unsubscribe header and footer.
+
+POST (RFC 8058 `List-Unsubscribe=One-Click`, or the button on the page) unsubscribes at
+once: it sends the `engagement` signal `{"kind": "unsubscribe"}` to `lead-<lead id>`,
+with an event id derived from the token, so repeated POSTs are deduplicated by the
+workflow. GET only shows a page with that button: mail scanners and link previewers
+follow every GET, and a GET that unsubscribed would unsubscribe people who never asked.
+
+The answer never tells whether the lead exists: an unknown or closed lead gets the same
+"you are unsubscribed" page. The token (an HMAC-signed lead id, activities/tokens.py) is
+never logged, nor any email address or name; logs carry the lead id and the event id.
+
+The server is stdlib `ThreadingHTTPServer` (no new dependency); each request runs on
+its own thread and hands the signal to the event loop that owns the Temporal client.
+Run it with `python -m workers.unsubscribe` (or `touchpoint unsubscribe-server`);
+SIGTERM or Ctrl-C stops it after the requests in flight are answered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import html
+import inspect
+import sys
+import threading
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from datetime import UTC, datetime
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import structlog
+
+from activities.tokens import UNSUBSCRIBE_PATH, verify_unsubscribe_token
+from starter.client import TouchpointClient
+from starter.errors import LeadClosed, LeadNotFound, TemporalUnavailable
+from workers.logging import configure_logging
+from workers.settings import Settings, env_name
+from workers.shutdown import stop_signals
+from workers.worker import EXIT_BAD_CONFIG, run_process
+from workflows.models import EngagementEvent
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8088
+# Longer than any token we issue; bounds the work a junk request can cause.
+MAX_TOKEN_LENGTH = 1024
+# An RFC 8058 body is one short form field; anything more is read and dropped up to here.
+MAX_BODY_BYTES = 64 * 1024
+
+SendUnsubscribe = Callable[[str, str], Awaitable[None] | None]
+"""`send_unsubscribe(lead_id, event_id)`: deliver the unsubscribe; an exception means it
+was not recorded (the visitor is asked to try again). May be sync or async."""
+
+log = structlog.get_logger(__name__)
+
+
+def unsubscribe_event_id(token: str) -> str:
+    """The same token always gives the same event id, so the workflow applies it once."""
+    return "unsub-" + hashlib.sha256(token.encode()).hexdigest()[:32]
+
+
+def signal_sender(client: TouchpointClient) -> Callable[[str, str], Coroutine[Any, Any, None]]:
+    """`send_unsubscribe` for production: the `engagement` signal through Temporal."""
+
+    async def send(lead_id: str, event_id: str) -> None:
+        event = EngagementEvent(event_id=event_id, kind="unsubscribe", at=datetime.now(UTC))
+        try:
+            await client.engagement(lead_id, event)
+        except (LeadNotFound, LeadClosed):
+            # Nothing left to stop. Answered like a success: the page must not reveal
+            # whether a lead exists, and a closed lead gets no more touches anyway.
+            log.info("unsubscribe for a lead with no running workflow", lead_id=lead_id, event_id=event_id)
+
+    return send
+
+
+class UnsubscribeServer:
+    """Serves `/u/<token>` on host:port from a background thread.
+
+    Call `start()` from inside the event loop that owns the client `send_unsubscribe`
+    uses: coroutines it returns run on that loop, so the loop must not be blocked while
+    requests are served. Started outside a loop, each coroutine runs on its own loop
+    in the request's thread.
+    """
+
+    def __init__(
+        self,
+        *,
+        secret: str | Sequence[str],
+        send_unsubscribe: SendUnsubscribe,
+        host: str = DEFAULT_HOST,
+        port: int = DEFAULT_PORT,
+        company_name: str | None = None,
+        send_timeout: float = 15.0,
+    ) -> None:
+        # Several secrets while one is rotated out: the links in older emails keep working.
+        self._secrets = [secret] if isinstance(secret, str) else list(secret)
+        if not self._secrets or not all(self._secrets):
+            raise ValueError("the unsubscribe token secret is empty")
+        self._send_unsubscribe = send_unsubscribe
+        self._company_name = company_name
+        self._send_timeout = send_timeout
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        # Bound here, so a port in use fails the constructor, before anything else starts.
+        self._httpd = _HttpServer((host, port), _UnsubscribeHandler, self)
+
+    @property
+    def port(self) -> int:
+        return int(self._httpd.server_address[1])
+
+    @property
+    def url(self) -> str:
+        host = str(self._httpd.server_address[0])
+        return f"http://{host}:{self.port}"
+
+    def start(self) -> None:
+        try:
+            self._loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._loop = None
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, name="touchpoint-unsubscribe", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop accepting, wait for the requests in flight, and close the socket.
+
+        Blocks: from the loop that runs `send_unsubscribe`, call it through
+        `asyncio.to_thread`, or in-flight requests cannot finish.
+        """
+        if self._thread is not None:
+            self._httpd.shutdown()
+            self._thread.join()
+            self._thread = None
+        self._httpd.server_close()
+
+    def __enter__(self) -> UnsubscribeServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------ per request
+
+    def lead_for(self, token: str) -> str | None:
+        if not token or len(token) > MAX_TOKEN_LENGTH:
+            return None
+        return verify_unsubscribe_token(token, self._secrets)
+
+    def unsubscribe(self, lead_id: str, event_id: str) -> None:
+        """Deliver the unsubscribe; raises when it could not be recorded."""
+        result = self._send_unsubscribe(lead_id, event_id)
+        if not inspect.isawaitable(result):
+            return
+        if self._loop is None or self._loop.is_closed():
+            asyncio.run(_awaited(result))
+            return
+        future = asyncio.run_coroutine_threadsafe(_awaited(result), self._loop)
+        try:
+            future.result(timeout=self._send_timeout)
+        except TimeoutError:
+            future.cancel()
+            raise
+
+    @property
+    def company_name(self) -> str | None:
+        return self._company_name
+
+
+async def _awaited(awaitable: Awaitable[None]) -> None:
+    await awaitable
+
+
+class _HttpServer(ThreadingHTTPServer):
+    # Join request threads on server_close, so a stop answers every request in flight.
+    daemon_threads = False
+    block_on_close = True
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], app: UnsubscribeServer) -> None:
+        self.app = app
+        super().__init__(address, handler)
+
+
+# ------------------------------------------------------------------ pages
+
+_BAD_TOKEN = (
+    "This unsubscribe link is not valid. Copy the whole link from the email into your "
+    "browser, or reply to the email and ask to be unsubscribed.\n"
+)
+_TRY_AGAIN = "We could not record your request just now. Please try again in a few minutes.\n"
+
+_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex, nofollow">
+<title>{title}</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;line-height:1.5}}
+button{{font-size:1rem;padding:.6rem 1.2rem;cursor:pointer}}</style>
+</head><body>
+<h1>{title}</h1>
+{body}
+</body></html>
+"""
+
+
+def _confirm_page(token: str, company: str | None) -> str:
+    sender = f" from {html.escape(company)}" if company else ""
+    action = html.escape(UNSUBSCRIBE_PATH + token, quote=True)
+    body = (
+        f"<p>Stop all follow-up emails and texts{sender}?</p>\n"
+        f'<form method="post" action="{action}">\n'
+        '<input type="hidden" name="List-Unsubscribe" value="One-Click">\n'
+        '<button type="submit">Unsubscribe</button>\n'
+        "</form>"
+    )
+    return _PAGE.format(title="Unsubscribe", body=body)
+
+
+def _done_page(company: str | None) -> str:
+    sender = f" from {html.escape(company)}" if company else ""
+    body = f"<p>You will not receive any more follow-up emails or texts{sender}.</p>"
+    return _PAGE.format(title="You are unsubscribed", body=body)
+
+
+class _UnsubscribeHandler(BaseHTTPRequestHandler):
+    server: _HttpServer
+    server_version = "touchpoint-unsubscribe"
+    sys_version = ""
+    # Seconds a client may stall mid-request before its thread is freed.
+    timeout = 30
+
+    def do_GET(self) -> None:
+        token = self._token()
+        if token is None:
+            return self._reply(HTTPStatus.NOT_FOUND, "Not found.\n")
+        app = self.server.app
+        if app.lead_for(token) is None:
+            self._log("unsubscribe link not valid", HTTPStatus.BAD_REQUEST)
+            return self._reply(HTTPStatus.BAD_REQUEST, _BAD_TOKEN)
+        self._reply(HTTPStatus.OK, _confirm_page(token, app.company_name), html_page=True)
+
+    def do_POST(self) -> None:
+        self._drain_body()
+        token = self._token()
+        if token is None:
+            return self._reply(HTTPStatus.NOT_FOUND, "Not found.\n")
+        app = self.server.app
+        lead_id = app.lead_for(token)
+        if lead_id is None:
+            self._log("unsubscribe link not valid", HTTPStatus.BAD_REQUEST)
+            return self._reply(HTTPStatus.BAD_REQUEST, _BAD_TOKEN)
+        event_id = unsubscribe_event_id(token)
+        try:
+            app.unsubscribe(lead_id, event_id)
+        except Exception as err:
+            # Not a success: the mail client or the person can try again, and nothing
+            # was promised that did not happen.
+            self._log(
+                "unsubscribe not recorded",
+                HTTPStatus.SERVICE_UNAVAILABLE,
+                level="warning",
+                lead_id=lead_id,
+                event_id=event_id,
+                error=type(err).__name__,
+            )
+            return self._reply(HTTPStatus.SERVICE_UNAVAILABLE, _TRY_AGAIN, retry_after=60)
+        self._log("unsubscribed", HTTPStatus.OK, lead_id=lead_id, event_id=event_id)
+        self._reply(HTTPStatus.OK, _done_page(app.company_name), html_page=True)
+
+    def _token(self) -> str | None:
+        path = urlsplit(self.path).path
+        if not path.startswith(UNSUBSCRIBE_PATH):
+            return None
+        token = unquote(path[len(UNSUBSCRIBE_PATH) :])
+        return token if token and "/" not in token else None
+
+    def _drain_body(self) -> None:
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = 0
+        if length > MAX_BODY_BYTES:
+            self.close_connection = True
+        if length > 0:
+            self.rfile.read(min(length, MAX_BODY_BYTES))
+
+    def _reply(
+        self, status: HTTPStatus, text: str, *, html_page: bool = False, retry_after: int | None = None
+    ) -> None:
+        body = text.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "text/html; charset=utf-8" if html_page else "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        # The token in the URL is a credential for this one lead: keep it out of caches
+        # and Referer headers, and the page out of search engines and frames.
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("Referrer-Policy", "no-referrer")
+        self.send_header("X-Robots-Tag", "noindex, nofollow")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header(
+            "Content-Security-Policy",
+            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+        )
+        if retry_after is not None:
+            self.send_header("Retry-After", str(retry_after))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _log(self, message: str, status: HTTPStatus, *, level: str = "info", **fields: Any) -> None:
+        getattr(log, level)(message, method=self.command, status=int(status), **fields)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        # The stdlib access log prints the request line, token included: replaced by _log.
+        pass
+
+
+# ------------------------------------------------------------------ process
+
+
+async def run_unsubscribe_server(settings: Settings) -> None:
+    configure_logging(settings)
+    if settings.token_secret is None:
+        print(
+            f"touchpoint unsubscribe-server: set {env_name('token_secret')} "
+            "(the secret the workers sign the emails' unsubscribe links with)",
+            file=sys.stderr,
+        )
+        raise SystemExit(EXIT_BAD_CONFIG)
+    try:
+        client = await TouchpointClient.connect(settings)
+    except TemporalUnavailable as err:
+        log.error("cannot connect to Temporal", address=settings.temporal_address, error=str(err))
+        raise SystemExit(1) from None
+    try:
+        server = UnsubscribeServer(
+            secret=settings.token_secret.get_secret_value(),
+            send_unsubscribe=signal_sender(client),
+            host=settings.unsubscribe_host,
+            port=settings.unsubscribe_port,
+            company_name=settings.company_name,
+        )
+    except OSError as err:
+        log.error("cannot listen", host=settings.unsubscribe_host, port=settings.unsubscribe_port, error=str(err))
+        raise SystemExit(1) from None
+    with stop_signals() as stop:
+        server.start()
+        log.info("unsubscribe server listening", url=server.url)
+        sig = await stop
+        log.info("unsubscribe server stopping: answering requests in flight", signal=sig.name)
+        # In a thread: the requests in flight need this loop to send their signals.
+        await asyncio.to_thread(server.stop)
+    log.info("unsubscribe server stopped")
+
+
+def main() -> None:
+    """`python -m workers.unsubscribe` and `touchpoint unsubscribe-server`."""
+    run_process("touchpoint unsubscribe-server", run_unsubscribe_server)
+
+
+if __name__ == "__main__":
+    main()
