@@ -9,8 +9,11 @@ from typing import Any
 
 from activities.cadences import CadenceActivities, CadenceStore
 from activities.config import DeliveryConfig
-from activities.email import EmailActivities, OutboxTransport
+from activities.email import build_email_activities
+from activities.send_windows import SendWindowActivities
 from activities.sms import SmsActivities, SmsOutboxTransport
+from activities.sms_aws import SnsSmsTransport
+from activities.sqs_tasks import SqsTaskSink
 from activities.tasks import JsonlTaskSink, RepTaskActivities
 from activities.templates import TemplateRenderer
 from activities.touch import rehearse
@@ -30,12 +33,27 @@ def build_activities(
     store: CadenceStore | None = None,
     renderer: TemplateRenderer | None = None,
 ) -> list[Callable[..., Any]]:
-    """load_cadence, send_email, send_sms and create_rep_task, bound to the local transports."""
+    """load_cadence, plan_send, send_email, send_sms and create_rep_task.
+
+    Email goes through `config.email_transport`; SMS through SNS and rep tasks to SQS when
+    those are configured, else to local files.
+    """
     store = store or CadenceStore(config.cadences_dir)
     renderer = renderer or TemplateRenderer(config.templates_dir)
+    sms = (
+        SnsSmsTransport.from_config(config.sns_sms)
+        if config.sns_sms
+        else SmsOutboxTransport(config.sms_outbox_file)
+    )
+    sink = (
+        SqsTaskSink.from_config(config.tasks_queue)
+        if config.tasks_queue
+        else JsonlTaskSink(config.tasks_file)
+    )
     return [
         CadenceActivities(store).load_cadence,
-        EmailActivities(renderer, OutboxTransport(config.outbox_dir), config).send_email,
-        SmsActivities(renderer, SmsOutboxTransport(config.sms_outbox_file), config).send_sms,
-        RepTaskActivities(renderer, JsonlTaskSink(config.tasks_file), config).create_rep_task,
+        SendWindowActivities(config.send_windows).plan_send,
+        build_email_activities(config, renderer).send_email,
+        SmsActivities(renderer, sms, config).send_sms,
+        RepTaskActivities(renderer, sink, config).create_rep_task,
     ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -24,6 +25,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from activities.config import DeliveryConfig, SenderProfile
 from workflows import names
+from workflows.send_window_models import SendWindowPolicy, iana_zone
 
 ENV_PREFIX = "TOUCHPOINT_"
 # Built from constants only: no I/O, no environment.
@@ -81,6 +83,20 @@ class Settings(BaseSettings):
         description='JSON: owner id -> sender profile, e.g. {"rep-7": {"name": …, "title": …, "email": …}}',
     )
 
+    # -- Send windows: the hours per channel are the policy's; these are the knobs ops turn.
+    default_timezone: str = Field(
+        default=_DELIVERY_DEFAULTS.send_windows.default_timezone,
+        description="IANA zone for leads and reps with no zone on file",
+    )
+    # NoDecode: comma-separated ISO dates, parsed by _comma_separated_dates.
+    company_holidays: Annotated[tuple[date, ...], NoDecode] = Field(
+        default=(), description="Days nothing is sent, e.g. 2026-12-24,2026-12-31"
+    )
+    send_jitter_minutes: int = Field(
+        default=_DELIVERY_DEFAULTS.send_windows.jitter_minutes, ge=0, le=24 * 60
+    )
+    skip_public_holidays: bool = _DELIVERY_DEFAULTS.send_windows.skip_public_holidays
+
     # -- Process
     log_format: Literal["console", "json"] = "console"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -89,6 +105,18 @@ class Settings(BaseSettings):
     # Sends are short; this bounds how long a stopping worker waits for in-flight ones
     # (below Kubernetes' default 30 s termination grace period).
     graceful_shutdown_seconds: float = Field(default=20, ge=0, le=3600)
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _iana_zone(cls, value: str) -> str:
+        return iana_zone(value)
+
+    @field_validator("company_holidays", mode="before")
+    @classmethod
+    def _comma_separated_dates(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     @field_validator("temporal_address")
     @classmethod
@@ -156,4 +184,10 @@ class Settings(BaseSettings):
             owners=self.owners,
             templates_dir=self.templates_dir,
             cadences_dir=self.cadences_dir,
+            send_windows=SendWindowPolicy(
+                default_timezone=self.default_timezone,
+                company_holidays=self.company_holidays,
+                jitter_minutes=self.send_jitter_minutes,
+                skip_public_holidays=self.skip_public_holidays,
+            ),
         )

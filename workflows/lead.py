@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
     import workflows.cadence as rules
     import workflows.names as names
     import workflows.search_attributes as sa
+    from workflows.send_window_models import PlanSendInput, PlannedSend, region_from_attributes
     from workflows.models import (
         CadenceDefinition,
         CadenceStep,
@@ -62,7 +63,12 @@ ACTIVITY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     backoff_coefficient=2.0,
     maximum_interval=timedelta(minutes=10),
-    non_retryable_error_types=[names.TEMPLATE_ERROR, names.UNKNOWN_CADENCE],
+    non_retryable_error_types=[
+        names.TEMPLATE_ERROR,
+        names.UNKNOWN_CADENCE,
+        names.DELIVERY_REJECTED,
+        names.INVALID_SEND_WINDOW,
+    ],
 )
 # Bounded lists keep the state (and the continue-as-new input) small for years.
 KEEP_TOUCHES = 50
@@ -148,10 +154,14 @@ class LeadWorkflow:
                 return
             if self._m.due_at is None:
                 self._begin(mode)
-            if await self._wait_until(self._m.due_at, self._s.next_touch):
+            if not await self._plan_window(self._current_step(mode)[0], self._m.due_at):
+                return
+            if await self._wait_until(self._s.next_touch_at, self._s.next_touch):
                 await self._send_cadence_step(mode)
         elif mode == Mode.SNOOZED:
-            if await self._wait_until(self._s.snoozed_until, self._s.next_touch):
+            if not await self._plan_window(self._check_in_step(), self._s.snoozed_until):
+                return
+            if await self._wait_until(self._s.next_touch_at, self._s.next_touch):
                 await self._send_check_in()
         elif mode == Mode.PAUSED and self._s.paused_until is not None:
             label = f"paused until {self._s.paused_until:%Y-%m-%d %H:%M} UTC, then resume"
@@ -161,6 +171,52 @@ class LeadWorkflow:
             # paused without end, or awaiting a rep: only a command or event moves it.
             version = self._version
             await workflow.wait_condition(lambda: self._version != version)
+
+    async def _plan_window(self, step: CadenceStep, due: datetime | None) -> bool:
+        """Move the touch due at `due` into the lead's send window (local business hours,
+        no holidays, SMS quiet hours). Planned in a local activity whose result is
+        recorded, so replaying later with newer zone or holiday data changes nothing.
+        Fast-clock runs (speedup > 1) keep the plain day offsets. False when the lead
+        changed meanwhile or paused."""
+        if due is None or self._input.speedup != 1 or not workflow.patched(names.PATCH_SEND_WINDOWS):
+            return True
+        key = f"{step.key}@{due.isoformat()}"
+        if self._m.planned_for == key:
+            return True
+        mode, version = self._s.mode, self._version
+        attributes = self._lead.attributes
+        try:
+            planned = await workflow.execute_local_activity(
+                names.PLAN_SEND,
+                PlanSendInput(
+                    lead_id=self._lead.id,
+                    send_key=f"{self._lead.id}:{self._m.touch_seq + 1:05d}:{step.key}",
+                    channel=step.channel,
+                    due_at=due,
+                    lead_timezone=self._lead.timezone,
+                    country=str(attributes["country"]) if attributes.get("country") else None,
+                    region=region_from_attributes(attributes),
+                ),
+                result_type=PlannedSend,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=ACTIVITY_RETRY,
+            )
+        except ActivityError as err:
+            problem = _blocking_problem(err)
+            if problem is None:
+                raise
+            if self._version == version:
+                self._hold(Mode.PAUSED, f"step {step.key}: {problem}. Fix the lead's data, then resume")
+            return False
+        if self._version != version or self._s.mode != mode:
+            return False
+        self._m.planned_for, self._m.send_at, self._m.send_label = key, planned.send_at, planned.label
+        self._refresh()
+        return True
+
+    def _check_in_step(self) -> CadenceStep:
+        nurture = self._cadence(Mode.NURTURE)
+        return nurture.check_in or rules.rotation_step(nurture, self._m.nurture_rotation)
 
     async def _wait_until(self, when: datetime | None, label: str | None) -> bool:
         """True when `when` arrives; False when a handler changed the lead first."""
@@ -272,7 +328,7 @@ class LeadWorkflow:
 
     async def _send_check_in(self) -> None:
         nurture = self._cadence(Mode.NURTURE)
-        step = nurture.check_in or rules.rotation_step(nurture, self._m.nurture_rotation)
+        step = self._check_in_step()
         if not await self._touch(nurture, step, resume_to=Mode.SNOOZED):
             return
         if self._s.mode == Mode.SNOOZED:
@@ -293,6 +349,10 @@ class LeadWorkflow:
         try:
             result = await self._deliver(touch)
         except ActivityError as err:
+            rejected = _rejection(err)
+            if rejected is not None:
+                result = TouchResult(send_key=touch.send_key, status="rejected", detail=rejected)
+                return self._record(cadence, step, touch, result, seq)
             problem = _blocking_problem(err)
             if problem is None:
                 raise
@@ -305,6 +365,11 @@ class LeadWorkflow:
                 )
                 self._m.remaining_seconds = 0.0
             return False
+        return self._record(cadence, step, touch, result, seq)
+
+    def _record(
+        self, cadence: CadenceDefinition, step: CadenceStep, touch: TouchInput, result: TouchResult, seq: int
+    ) -> bool:
         self._m.touch_seq = seq
         self._m.last_touch_step = step.key
         self._touches_this_run += 1
@@ -657,6 +722,8 @@ class LeadWorkflow:
             current = definition.check_in or rules.rotation_step(definition, self._m.nurture_rotation)
             cadence, step, at = definition.ref, current.key, self._s.snoozed_until
             label = f"snoozed until {at:%Y-%m-%d}: {current.purpose}" if at else current.purpose
+        if at is not None and step is not None and self._m.planned_for == f"{step}@{at.isoformat()}":
+            at, label = self._m.send_at, f"{label} · {self._m.send_label}"
         self._s.cadence, self._s.step, self._s.next_touch_at, self._s.next_touch = cadence, step, at, label
 
     def _publish(self) -> None:
@@ -725,9 +792,20 @@ def _parse_command(model: type[Any], raw: Any) -> Any:
         raise CommandRejected(f"invalid command: {_short_error(err)}") from None
 
 
+def _rejection(err: ActivityError) -> str | None:
+    cause = err.cause
+    if isinstance(cause, ApplicationError) and cause.type == names.DELIVERY_REJECTED:
+        return cause.message
+    return None
+
+
 def _blocking_problem(err: ActivityError) -> str | None:
     """The message of an error a retry cannot fix (bad template, unknown cadence)."""
     cause = err.cause
-    if isinstance(cause, ApplicationError) and cause.type in (names.TEMPLATE_ERROR, names.UNKNOWN_CADENCE):
+    if isinstance(cause, ApplicationError) and cause.type in (
+        names.TEMPLATE_ERROR,
+        names.UNKNOWN_CADENCE,
+        names.INVALID_SEND_WINDOW,
+    ):
         return cause.message
     return None

@@ -317,7 +317,7 @@ class TouchRecord(BaseModel):
     sent_at: datetime
     cadence: str
     send_key: str
-    status: Literal["sent", "task_created", "skipped"] = "sent"
+    status: Literal["sent", "task_created", "skipped", "rejected"] = "sent"
     detail: str = ""
 
 
@@ -386,6 +386,10 @@ class LeadMemory(BaseModel):
     touch_seq: int = 0
     task_seq: int = 0
     last_touch_step: str | None = None
+    # The send window planned for the current due time (recorded, so replay keeps it).
+    planned_for: str | None = None
+    send_at: datetime | None = None
+    send_label: str | None = None
     seen_event_ids: list[str] = Field(default_factory=list)
     pending_tasks: list[RepTaskInput] = Field(default_factory=list)
 
@@ -410,7 +414,7 @@ class TouchInput(BaseModel):
 
 class TouchResult(BaseModel):
     send_key: str
-    status: Literal["sent", "task_created", "skipped"]
+    status: Literal["sent", "task_created", "skipped", "rejected"]
     message_id: str | None = None
     detail: str = ""
 

@@ -13,7 +13,16 @@ LOAD_CADENCE = "load_cadence"
 SEND_EMAIL = "send_email"
 SEND_SMS = "send_sms"
 CREATE_REP_TASK = "create_rep_task"
+PLAN_SEND = "plan_send"
 
 # Error types activities raise, which the workflow turns into a paused lead.
 TEMPLATE_ERROR = "TemplateError"
 UNKNOWN_CADENCE = "UnknownCadence"
+# A provider refused one message for good (e.g. SES MessageRejected): that touch is
+# recorded as rejected with the reason, and the cadence goes on.
+DELIVERY_REJECTED = "DeliveryRejected"
+# A lead's zone/region data cannot be resolved to a send window: the lead pauses.
+INVALID_SEND_WINDOW = "InvalidSendWindow"
+
+# Patch ids (workflow.patched): leads started before a change keep replaying the old path.
+PATCH_SEND_WINDOWS = "send-windows"

@@ -17,6 +17,7 @@ def test_build_activities_registers_the_four_fixed_names(config: DeliveryConfig)
     }
     assert registered == {
         names.LOAD_CADENCE,
+        names.PLAN_SEND,
         names.SEND_EMAIL,
         names.SEND_SMS,
         names.CREATE_REP_TASK,

@@ -1,7 +1,7 @@
 """Record the replay histories: `python -m tests.replay.record`.
 
-Run it only to add a scenario; a committed history is never re-recorded to make a
-replay test pass. Histories of leads already running in production are the reason
+It records only scenarios that have no history yet; a committed history is never
+re-recorded to make a replay test pass. Histories of leads already running in production are the reason
 the replay tests exist: a change that breaks them needs `workflow.patched`.
 """
 
@@ -60,10 +60,14 @@ async def nurture_clicks_and_trigger(env: WorkflowEnvironment, handle: WorkflowH
 
 
 SCENARIOS: dict[str, tuple[str, Scenario]] = {
+    # Recorded before send windows (no `send-windows` patch marker): the old path.
     "follow_up_to_nurture": ("follow_up", follow_up_to_nurture),
     "reply_on_day_4": ("follow_up", reply_on_day_4),
     "snooze_pause_resume": ("follow_up", snooze_pause_resume),
     "nurture_clicks_and_trigger": ("nurture", nurture_clicks_and_trigger),
+    # Recorded with send windows planned by a local activity.
+    "windowed_follow_up_to_nurture": ("follow_up", follow_up_to_nurture),
+    "windowed_snooze_pause_resume": ("follow_up", snooze_pause_resume),
 }
 
 
@@ -103,6 +107,8 @@ async def record(env: WorkflowEnvironment, name: str, mode: str, scenario: Scena
 async def main() -> None:
     HISTORIES.mkdir(exist_ok=True)
     for name, (mode, scenario) in SCENARIOS.items():
+        if any(HISTORIES.glob(f"{name}.run*.json")):
+            continue
         async with await WorkflowEnvironment.start_time_skipping(
             data_converter=pydantic_data_converter,
             test_server_existing_path=str(Path(sys.executable).parent / "temporal-test-server"),

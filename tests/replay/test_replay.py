@@ -24,6 +24,8 @@ def test_every_recorded_scenario_is_committed():
         "reply_on_day_4",
         "snooze_pause_resume",
         "nurture_clicks_and_trigger",
+        "windowed_follow_up_to_nurture",
+        "windowed_snooze_pause_resume",
     }
 
 

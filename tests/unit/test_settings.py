@@ -165,3 +165,19 @@ def test_nothing_is_read_at_import_time() -> None:
     )
 
     assert imported.returncode == 0, imported.stderr
+
+
+def test_send_window_knobs_reach_the_policy(monkeypatch):
+    monkeypatch.setenv("TOUCHPOINT_COMPANY_HOLIDAYS", "2026-12-24, 2026-12-31")
+    monkeypatch.setenv("TOUCHPOINT_DEFAULT_TIMEZONE", "Europe/Berlin")
+    monkeypatch.setenv("TOUCHPOINT_SEND_JITTER_MINUTES", "30")
+    policy = Settings().delivery_config().send_windows
+    assert [d.isoformat() for d in policy.company_holidays] == ["2026-12-24", "2026-12-31"]
+    assert policy.default_timezone == "Europe/Berlin" and policy.jitter_minutes == 30
+
+
+def test_a_bad_default_timezone_names_the_variable(monkeypatch):
+    monkeypatch.setenv("TOUCHPOINT_DEFAULT_TIMEZONE", "Mars/Olympus")
+    with pytest.raises(ValidationError) as failure:
+        Settings()
+    assert "TOUCHPOINT_DEFAULT_TIMEZONE" in str(failure.value) and "unknown time zone" in str(failure.value)

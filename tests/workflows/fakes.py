@@ -8,6 +8,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from workflows import names
+from workflows.send_window_models import PlanSendInput, PlannedSend
 from workflows.models import (
     CadenceDefinition,
     EnrollLead,
@@ -75,6 +76,8 @@ class Recorder:
     touches: list[TouchInput] = field(default_factory=list)
     tasks: list[RepTaskInput] = field(default_factory=list)
     broken_templates: set[str] = field(default_factory=set)
+    plans: list[PlanSendInput] = field(default_factory=list)
+    rejected_templates: set[str] = field(default_factory=set)
 
     @property
     def steps(self) -> list[str]:
@@ -92,12 +95,27 @@ class Recorder:
             return CADENCES[input.cadence_id]
 
         def check(touch: TouchInput) -> None:
+            if touch.step.template in recorder.rejected_templates:
+                raise ApplicationError(
+                    "SES rejected the message (MessageRejected): fix the content, the next step goes on",
+                    type=names.DELIVERY_REJECTED,
+                    non_retryable=True,
+                )
             if touch.step.template in recorder.broken_templates:
                 raise ApplicationError(
                     f"template {touch.step.template}.email.j2 needs variable 'context.discovery_notes'",
                     type=names.TEMPLATE_ERROR,
                     non_retryable=True,
                 )
+
+        @activity.defn(name=names.PLAN_SEND)
+        async def plan_send(input: PlanSendInput) -> PlannedSend:
+            # Windows are the real activity's business (tested on their own): send as due.
+            recorder.plans.append(input)
+            due = input.due_at
+            return PlannedSend(
+                send_at=due, local_time=due.isoformat(), zone="UTC", reason="as due", label=f"{due:%a %H:%M} UTC"
+            )
 
         @activity.defn(name=names.SEND_EMAIL)
         async def send_email(touch: TouchInput) -> TouchResult:
@@ -119,7 +137,7 @@ class Recorder:
             recorder.tasks.append(task)
             return TouchResult(send_key=task.task_id, status="task_created")
 
-        return [load_cadence, send_email, send_sms, create_rep_task]
+        return [load_cadence, plan_send, send_email, send_sms, create_rep_task]
 
 
 def enroll(mode: str = "follow_up", lead_id: str = "crm-0042", **extra) -> EnrollLead:

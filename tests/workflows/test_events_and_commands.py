@@ -234,3 +234,18 @@ async def test_a_nurture_rotation_as_follow_up_cadence_pauses_instead_of_blastin
     assert s.mode == Mode.PAUSED
     assert "cadence 'nurture' is a nurture cadence and cannot be the follow-up cadence" in s.pause_reason
     assert recorder.steps == []
+
+
+async def test_a_permanently_rejected_touch_is_recorded_and_the_cadence_goes_on(env, client, worker, recorder):
+    recorder.rejected_templates.add("fu/3")
+    handle = await start(client, worker)
+    await env.sleep(days(5) + timedelta(hours=1))
+
+    s = await state(handle)
+    assert s.mode == Mode.FOLLOW_UP
+    assert [(t.step, t.status) for t in s.touches] == [
+        ("day-1-case-study", "sent"),
+        ("day-3-challenge", "rejected"),
+        ("day-5-social-proof", "sent"),
+    ]
+    assert "MessageRejected" in s.touches[1].detail
