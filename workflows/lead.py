@@ -201,7 +201,8 @@ class LeadWorkflow:
                 start_to_close_timeout=timedelta(seconds=30),
                 retry_policy=ACTIVITY_RETRY,
             )
-        except ActivityError as err:
+        # A local activity's failure arrives as the ApplicationError itself, unwrapped.
+        except (ActivityError, ApplicationError) as err:
             problem = _blocking_problem(err)
             if problem is None:
                 raise
@@ -799,9 +800,9 @@ def _rejection(err: ActivityError) -> str | None:
     return None
 
 
-def _blocking_problem(err: ActivityError) -> str | None:
+def _blocking_problem(err: ActivityError | ApplicationError) -> str | None:
     """The message of an error a retry cannot fix (bad template, unknown cadence)."""
-    cause = err.cause
+    cause = err.cause if isinstance(err, ActivityError) else err
     if isinstance(cause, ApplicationError) and cause.type in (
         names.TEMPLATE_ERROR,
         names.UNKNOWN_CADENCE,

@@ -1,5 +1,6 @@
 """Touches land inside the lead's own send window (issue: send windows)."""
 
+import asyncio
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -16,17 +17,21 @@ from workflows.sandbox import workflow_runner
 from workflows.send_window_models import SendWindowPolicy
 
 
-async def test_a_day_3_touch_lands_in_business_hours_in_tokyo_and_in_new_york(env, client, recorder):
+def windowed_worker(client, recorder) -> Worker:
+    """The fakes, but the real send-window planner."""
     fakes = [a for a in recorder.activities() if a.__temporal_activity_definition.name != names.PLAN_SEND]
-    real_plan = SendWindowActivities(SendWindowPolicy()).plan_send
-    async with Worker(
+    return Worker(
         client,
         task_queue=f"test-{uuid.uuid4()}",
         workflows=[LeadWorkflow],
-        activities=[*fakes, real_plan],
+        activities=[*fakes, SendWindowActivities(SendWindowPolicy()).plan_send],
         workflow_runner=workflow_runner(),
         activity_executor=ThreadPoolExecutor(2),
-    ) as worker:
+    )
+
+
+async def test_a_day_3_touch_lands_in_business_hours_in_tokyo_and_in_new_york(env, client, recorder):
+    async with windowed_worker(client, recorder) as worker:
         leads = {}
         for zone in ("Asia/Tokyo", "America/New_York"):
             payload = enroll(lead_id=f"w-{uuid.uuid4().hex[:8]}")
@@ -53,3 +58,19 @@ async def test_fast_clock_runs_keep_plain_day_offsets_and_plan_no_windows(env, c
     await env.sleep(timedelta(minutes=11))
     assert recorder.plans == []
     assert [t.step for t in (await state(handle)).touches][:2] == ["day-1-case-study", "day-3-challenge"]
+
+
+async def test_a_region_that_cannot_be_resolved_pauses_the_lead_with_the_reason(env, client, recorder):
+    async with windowed_worker(client, recorder) as worker:
+        payload = enroll(lead_id="on-1")
+        payload.lead.attributes["state"] = "ON"  # a Canadian province, read as a US state
+        handle = await client.start_workflow(LeadWorkflow.run, payload, id="lead-on-1", task_queue=worker.task_queue)
+        await env.sleep(timedelta(hours=1))
+        for _ in range(50):  # the local activity's failure lands in a later workflow task
+            s = await state(handle)
+            if s.mode.value != "follow_up":
+                break
+            await asyncio.sleep(0.1)
+        assert s.mode.value == "paused"
+        assert "US-ON" in s.pause_reason and "resume" in s.pause_reason
+        assert recorder.steps == []
