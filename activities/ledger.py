@@ -167,8 +167,9 @@ def _from_row(message_id: str | None, provider_id: str | None, claimed_at: str |
         return Claim.sent(message_id)
     if provider_id:
         return Claim.sent(provider_id)
-    # A row always has one of the three; an unparseable claim reads as long ago.
-    return Claim.in_doubt(datetime.fromisoformat(claimed_at) if claimed_at else datetime.min.replace(tzinfo=UTC))
+    # Rows are made by a claim (claimed_at) or by a mark or event (an id): never neither.
+    assert claimed_at is not None
+    return Claim.in_doubt(datetime.fromisoformat(claimed_at))
 
 
 # ------------------------------------------------------------------------- SQLite

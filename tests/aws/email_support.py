@@ -191,7 +191,15 @@ def run_like_temporal(
     raise AssertionError(f"still failing after {outcome.attempts} attempts: {outcome.errors}")
 
 
-def make_touch(lead: Lead, step_key: str = "day-1-case-study", *, seq: int = 1, cadence_id: str = "follow-up", touch_type: type[TouchInput] = TouchInput, **extra: Any) -> TouchInput:
+def make_touch(
+    lead: Lead,
+    step_key: str = "day-1-case-study",
+    *,
+    seq: int = 1,
+    cadence_id: str = "follow-up",
+    touch_type: type[TouchInput] = TouchInput,
+    **extra: Any,
+) -> TouchInput:
     """A touch as LeadWorkflow builds it (send key `<lead id>:<seq>:<step>`)."""
     cadence = CadenceStore().get(cadence_id)
     step = next(s for s in touch_steps(cadence) if s.key == step_key)
