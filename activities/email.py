@@ -169,9 +169,8 @@ class EmailActivities:
             reply_to = make_reply_address(lead.id, secret, config.reply_to_domain)
             if reply_to is None:
                 touch_log(input).warning("lead id too long for a reply address; replies go to the sender")
-        # TouchInput.thread_with (workflows/models.py) names the touch this one follows up;
-        # read by name so this module works with models that predate the field.
-        thread_with = getattr(input, "thread_with", None) if config.thread_follow_ups else None
+        # TouchInput.thread_with names the email this follow-up replies to.
+        thread_with = input.thread_with if config.thread_follow_ups else None
         return OutgoingEmail(
             send_key=input.send_key,
             lead_id=lead.id,

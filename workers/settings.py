@@ -23,7 +23,15 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from activities.config import DeliveryConfig, SenderProfile
+from activities.config import (
+    DeliveryConfig,
+    LedgerConfig,
+    SenderProfile,
+    SesConfig,
+    SmtpConfig,
+    SnsSmsConfig,
+    SqsTaskQueueConfig,
+)
 from workflows import names
 from workflows.send_window_models import SendWindowPolicy, iana_zone
 
@@ -82,6 +90,26 @@ class Settings(BaseSettings):
         default_factory=dict,
         description='JSON: owner id -> sender profile, e.g. {"rep-7": {"name": …, "title": …, "email": …}}',
     )
+
+    # -- Delivery through AWS or SMTP. Unset: local files (outbox, JSON lines). The nested
+    # ones are JSON objects with the fields of activities/config.py's models, e.g.
+    # TOUCHPOINT_SES='{"region": "us-east-1", "configuration_set": "touchpoint"}'.
+    email_transport: Literal["outbox", "ses", "smtp"] = "outbox"
+    ses: SesConfig | None = None
+    smtp: SmtpConfig | None = None
+    ledger: LedgerConfig | None = Field(
+        default=None, description="Send ledger; SQLite beside the outbox when unset"
+    )
+    sns_sms: SnsSmsConfig | None = None
+    tasks_queue: SqsTaskQueueConfig | None = None
+    token_secret: SecretStr | None = Field(
+        default=None, description="Signs unsubscribe links and reply-to addresses (16+ characters)"
+    )
+    unsubscribe_base_url: str | None = None
+    reply_to_domain: str | None = None
+    thread_follow_ups: bool = _DELIVERY_DEFAULTS.thread_follow_ups
+    unsubscribe_host: str = "127.0.0.1"
+    unsubscribe_port: int = Field(default=8088, ge=1, le=65535)
 
     # -- Send windows: the hours per channel are the policy's; these are the knobs ops turn.
     default_timezone: str = Field(
@@ -184,6 +212,16 @@ class Settings(BaseSettings):
             owners=self.owners,
             templates_dir=self.templates_dir,
             cadences_dir=self.cadences_dir,
+            email_transport=self.email_transport,
+            ses=self.ses,
+            smtp=self.smtp,
+            ledger=self.ledger or LedgerConfig(),
+            sns_sms=self.sns_sms,
+            tasks_queue=self.tasks_queue,
+            token_secret=self.token_secret,
+            unsubscribe_base_url=self.unsubscribe_base_url,
+            reply_to_domain=self.reply_to_domain,
+            thread_follow_ups=self.thread_follow_ups,
             send_windows=SendWindowPolicy(
                 default_timezone=self.default_timezone,
                 company_holidays=self.company_holidays,

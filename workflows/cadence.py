@@ -197,6 +197,23 @@ def delivery_effect(event: DeliveryEvent) -> Effect:
     return Effect(f"{'transient bounce' if event.kind == 'bounce' else event.kind} recorded")
 
 
+SUPPRESSION_OUTCOMES = {
+    "BOUNCE": Outcome.BOUNCED,
+    "COMPLAINT": Outcome.COMPLAINED,
+    "UNSUBSCRIBE": Outcome.UNSUBSCRIBED,
+}
+
+
+def suppression_outcome(status: str, detail: str) -> Outcome | None:
+    """A send skipped because the address is on a suppression list ends the lead for good:
+    'suppressed: BOUNCE …' closes it as bounced, COMPLAINT as complained, UNSUBSCRIBE as
+    unsubscribed."""
+    if status != "skipped" or not detail.startswith("suppressed: "):
+        return None
+    reason = detail.split()[1] if len(detail.split()) > 1 else ""
+    return SUPPRESSION_OUTCOMES.get(reason.upper().rstrip(",;:"), Outcome.UNSUBSCRIBED)
+
+
 def trigger_effect(mode: Mode, name: str) -> Effect:
     """An external business event makes the need urgent: nurture and snooze end."""
     if mode in (Mode.NURTURE, Mode.SNOOZED):

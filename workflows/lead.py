@@ -339,6 +339,9 @@ class LeadWorkflow:
     async def _touch(self, cadence: CadenceDefinition, step: CadenceStep, *, resume_to: Mode) -> bool:
         """Render and deliver one step. False when it could not be sent and the lead paused."""
         seq = self._m.touch_seq + 1
+        # Follow-ups after the first reply in the same email thread (the transport
+        # decides, by its settings, whether to set In-Reply-To/References).
+        threads = cadence.mode == "follow_up" and self._m.step_index > 0 and step.channel == Channel.EMAIL
         touch = TouchInput(
             send_key=f"{self._lead.id}:{seq:05d}:{step.key}",
             lead=self._lead,
@@ -346,6 +349,7 @@ class LeadWorkflow:
             cadence=cadence.ref,
             mode=cadence.mode,
             step=step,
+            thread_with=self._m.last_email_message_id if threads else None,
         )
         try:
             result = await self._deliver(touch)
@@ -371,6 +375,8 @@ class LeadWorkflow:
     def _record(
         self, cadence: CadenceDefinition, step: CadenceStep, touch: TouchInput, result: TouchResult, seq: int
     ) -> bool:
+        if step.channel == Channel.EMAIL and result.status == "sent" and result.message_id:
+            self._m.last_email_message_id = result.message_id
         self._m.touch_seq = seq
         self._m.last_touch_step = step.key
         self._touches_this_run += 1
@@ -391,6 +397,9 @@ class LeadWorkflow:
             KEEP_TOUCHES,
         )
         workflow.logger.info("touch %s: %s %s", result.status, step.channel.value, step.key)
+        outcome = rules.suppression_outcome(result.status, result.detail)
+        if outcome is not None and self._s.mode != Mode.CLOSED:
+            self._set_mode(Mode.CLOSED, f"address suppressed ({result.detail})", outcome)
         return True
 
     async def _deliver(self, touch: TouchInput) -> TouchResult:
@@ -460,6 +469,7 @@ class LeadWorkflow:
             self._m.remaining_seconds = None
         if to not in rules.CADENCE_MODES:
             self._m.due_at = None
+        self._m.last_email_message_id = None  # a new mode starts a new thread
         if to == Mode.CLOSED:
             self._s.outcome = outcome
         self._s.mode = to

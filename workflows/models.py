@@ -386,6 +386,7 @@ class LeadMemory(BaseModel):
     touch_seq: int = 0
     task_seq: int = 0
     last_touch_step: str | None = None
+    last_email_message_id: str | None = None
     # The send window planned for the current due time (recorded, so replay keeps it).
     planned_for: str | None = None
     send_at: datetime | None = None
@@ -410,6 +411,9 @@ class TouchInput(BaseModel):
     cadence: str
     mode: CadenceMode
     step: CadenceStep
+    thread_with: str | None = Field(
+        default=None, description="message_id of the email this follow-up threads onto"
+    )
 
 
 class TouchResult(BaseModel):

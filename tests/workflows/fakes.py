@@ -78,6 +78,7 @@ class Recorder:
     broken_templates: set[str] = field(default_factory=set)
     plans: list[PlanSendInput] = field(default_factory=list)
     rejected_templates: set[str] = field(default_factory=set)
+    suppressed: str | None = None
 
     @property
     def steps(self) -> list[str]:
@@ -121,6 +122,8 @@ class Recorder:
         async def send_email(touch: TouchInput) -> TouchResult:
             check(touch)
             recorder.touches.append(touch)
+            if recorder.suppressed:
+                return TouchResult(send_key=touch.send_key, status="skipped", detail=f"suppressed: {recorder.suppressed}")
             return TouchResult(send_key=touch.send_key, status="sent", message_id=f"<{touch.send_key}>")
 
         @activity.defn(name=names.SEND_SMS)

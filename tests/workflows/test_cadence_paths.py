@@ -156,3 +156,13 @@ async def test_a_reply_during_a_snooze_then_resume_waits_out_the_snooze(env, cli
     assert recorder.steps == []
     await env.sleep(days(5))
     assert recorder.steps == ["check-in"]
+
+
+async def test_follow_ups_thread_onto_the_previous_email_and_nurture_starts_fresh(env, client, worker, recorder):
+    await start(client, worker)
+    await env.sleep(days(45))
+    threads = {t.step.key: t.thread_with for t in recorder.touches}
+    assert threads["day-1-case-study"] is None
+    assert threads["day-3-challenge"] == f"<{recorder.touches[0].send_key}>"
+    assert threads["day-10-final-note"] == f"<{recorder.touches[3].send_key}>"
+    assert threads["insight"] is None

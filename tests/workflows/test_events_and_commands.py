@@ -249,3 +249,12 @@ async def test_a_permanently_rejected_touch_is_recorded_and_the_cadence_goes_on(
         ("day-5-social-proof", "sent"),
     ]
     assert "MessageRejected" in s.touches[1].detail
+
+
+async def test_a_suppressed_address_closes_the_lead(env, client, worker, recorder):
+    recorder.suppressed = "BOUNCE (on the SES account suppression list)"
+    handle = await start(client, worker)
+    final = await handle.result()
+    assert final.mode == Mode.CLOSED and final.outcome == Outcome.BOUNCED
+    assert [t.status for t in final.touches] == ["skipped"]
+    assert "suppressed" in final.transitions[-1].reason
