@@ -76,6 +76,11 @@ def run(args: argparse.Namespace) -> int:
 
             worker_main()
             return 0
+        if args.command == "unsubscribe-server":
+            from workers.unsubscribe import main as unsubscribe_main
+
+            unsubscribe_main()
+            return 0
         if args.command == "schema":
             for path in write_schemas(args.out):
                 out.print(f"wrote {path}", markup=False)
@@ -372,6 +377,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     commands.add_parser("worker", help="run the worker (LeadWorkflow and its activities)")
+    commands.add_parser(
+        "unsubscribe-server", help="serve the one-click unsubscribe links (RFC 8058) of emails"
+    )
 
     p = commands.add_parser("enroll", help="enroll leads from flags, --json or --csv")
     p.set_defaults(run=enroll)
