@@ -103,12 +103,15 @@ class TouchpointClient:
         client: Client,
         *,
         task_queue: str = names.DEFAULT_TASK_QUEUE,
+        email_task_queue: str | None = None,
         cadences_dir: Path | None = None,
         answer_timeout: timedelta = DEFAULT_ANSWER_TIMEOUT,
     ) -> None:
-        """`cadences_dir` is where the worker reads cadences from (None: the packaged ones)."""
+        """`cadences_dir` is where the worker reads cadences from (None: the packaged ones).
+        `email_task_queue` goes into every enrollment that names none."""
         self.temporal = client
         self.task_queue = task_queue
+        self.email_task_queue = email_task_queue
         self._cadences_dir = cadences_dir
         self._cadence_ids: frozenset[str] | None = None
         self._answer_timeout = answer_timeout
@@ -125,6 +128,7 @@ class TouchpointClient:
         return cls(
             client,
             task_queue=settings.task_queue,
+            email_task_queue=settings.email_task_queue,
             cadences_dir=settings.cadences_dir,
             answer_timeout=answer_timeout,
         )
@@ -144,6 +148,8 @@ class TouchpointClient:
         same new lead at once: both get the one workflow, and both may report created.
         """
         enroll = _checked(EnrollLead, enroll)
+        if self.email_task_queue and enroll.email_task_queue is None:
+            enroll = enroll.model_copy(update={"email_task_queue": self.email_task_queue})
         self._check_cadences(enroll)
         lead_id = enroll.lead.id
         workflow_id = names.workflow_id(lead_id)

@@ -95,6 +95,11 @@ class Settings(BaseSettings):
     # ones are JSON objects with the fields of activities/config.py's models, e.g.
     # TOUCHPOINT_SES='{"region": "us-east-1", "configuration_set": "touchpoint"}'.
     email_transport: Literal["outbox", "ses", "smtp"] = "outbox"
+    # Email on its own task queue, where one rate holds across all worker processes.
+    email_task_queue: str | None = Field(default=None, min_length=1)
+    email_rate_per_second: float | None = Field(
+        default=None, gt=0, description="Unset with SES: 90% of the account's MaxSendRate"
+    )
     ses: SesConfig | None = None
     smtp: SmtpConfig | None = None
     ledger: LedgerConfig | None = Field(

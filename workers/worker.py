@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import sys
@@ -17,6 +18,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities import build_activities, load_and_check
+from activities.aws import aws_client
 from activities.cadences import CadenceError
 from activities.templates import TemplateRenderError
 from workers.client import connect
@@ -24,6 +26,7 @@ from workers.interceptors import LeadLogContextInterceptor
 from workers.logging import configure_logging
 from workers.settings import Settings
 from workers.shutdown import stop_signals
+from workflows import names
 from workflows.lead import LeadWorkflow
 from workflows.sandbox import workflow_runner
 
@@ -71,18 +74,56 @@ def build_worker(
     )
 
 
-async def run_until_stopped(worker: Worker) -> None:
-    """Run `worker` until SIGTERM or Ctrl-C, then let in-flight activities finish."""
-    config = worker.config()
+async def run_until_stopped(*workers: Worker) -> None:
+    """Run the workers until SIGTERM or Ctrl-C, then let in-flight activities finish."""
+    configs = [worker.config() for worker in workers]
     with stop_signals() as stop:
-        async with worker:
-            log.info("worker started", task_queue=config["task_queue"])
+        async with contextlib.AsyncExitStack() as running:
+            for worker, config in zip(workers, configs):
+                await running.enter_async_context(worker)
+                log.info("worker started", task_queue=config["task_queue"])
             sig = await stop
             log.info("worker stopping: waiting for in-flight activities", signal=sig.name)
-    executor = config.get("activity_executor")
-    if executor is not None:
-        executor.shutdown()
+    for config in configs:
+        executor = config.get("activity_executor")
+        if executor is not None:
+            executor.shutdown()
     log.info("worker stopped")
+
+
+def build_email_worker(
+    client: Client, settings: Settings, *, activities: list[Callable], rate_per_second: float | None
+) -> Worker:
+    """The send_email activity alone on `settings.email_task_queue`. The rate is the task
+    queue's (enforced by the server across every worker process), not this process's."""
+    assert settings.email_task_queue is not None
+    send_email = [a for a in activities if getattr(a, "__temporal_activity_definition").name == names.SEND_EMAIL]
+    return Worker(
+        client,
+        task_queue=settings.email_task_queue,
+        activities=send_email,
+        activity_executor=ThreadPoolExecutor(
+            max_workers=settings.max_concurrent_activities, thread_name_prefix="touchpoint-email"
+        ),
+        max_concurrent_activities=settings.max_concurrent_activities,
+        max_task_queue_activities_per_second=rate_per_second,
+        graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_seconds),
+        interceptors=[LeadLogContextInterceptor()],
+    )
+
+
+def email_rate(settings: Settings) -> float | None:
+    """The configured rate, else 90% of SES's MaxSendRate (headroom for other senders on
+    the account); None (no limit) for the outbox and SMTP."""
+    if settings.email_rate_per_second is not None:
+        return settings.email_rate_per_second
+    if settings.email_transport != "ses" or settings.ses is None:
+        return None
+    # SES v1's GetSendQuota reports the same account quota as v2's GetAccount, and is
+    # the one the moto test server implements.
+    ses = aws_client("ses", region=settings.ses.region, endpoint_url=settings.ses.endpoint_url)
+    max_send_rate = float(ses.get_send_quota()["MaxSendRate"])
+    return 0.9 * max_send_rate
 
 
 async def run_worker(settings: Settings) -> None:
@@ -96,7 +137,12 @@ async def run_worker(settings: Settings) -> None:
         log.error("cannot connect to Temporal", address=settings.temporal_address, error=str(err))
         raise SystemExit(1) from None
     log.info("connected", address=settings.temporal_address, namespace=settings.namespace)
-    await run_until_stopped(build_worker(client, settings, activities=activities))
+    workers = [build_worker(client, settings, activities=activities)]
+    if settings.email_task_queue:
+        rate = email_rate(settings)
+        log.info("email task queue", task_queue=settings.email_task_queue, rate_per_second=rate)
+        workers.append(build_email_worker(client, settings, activities=activities, rate_per_second=rate))
+    await run_until_stopped(*workers)
 
 
 def run_process(name: str, run: Callable[[Settings], Coroutine[Any, Any, None]]) -> NoReturn:

@@ -404,9 +404,10 @@ class LeadWorkflow:
 
     async def _deliver(self, touch: TouchInput) -> TouchResult:
         channel = touch.step.channel
-        if channel in (Channel.EMAIL, Channel.SMS):
-            name = names.SEND_EMAIL if channel == Channel.EMAIL else names.SEND_SMS
-            return await self._activity(name, touch)
+        if channel == Channel.EMAIL:
+            return await self._activity(names.SEND_EMAIL, touch, task_queue=self._input.email_task_queue)
+        if channel == Channel.SMS:
+            return await self._activity(names.SEND_SMS, touch)
         kind = "call" if channel == Channel.CALL_TASK else "linkedin"
         task = RepTaskInput(
             task_id=touch.send_key,
@@ -420,10 +421,11 @@ class LeadWorkflow:
         self._open_task(task)
         return result
 
-    async def _activity(self, name: str, arg: BaseModel) -> TouchResult:
+    async def _activity(self, name: str, arg: BaseModel, *, task_queue: str | None = None) -> TouchResult:
         return await workflow.execute_activity(
             name,
             arg,
+            task_queue=task_queue,
             result_type=TouchResult,
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=ACTIVITY_RETRY,

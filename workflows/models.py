@@ -141,6 +141,13 @@ class EnrollLead(_Strict):
         le=10_000_000,
         description="Clock speed-up: every wait is divided by it (1 = real time)",
     )
+    email_task_queue: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="Task queue for send_email, where the worker enforces the provider's rate; "
+        "unset: the lead's own queue",
+    )
     memory: LeadMemory | None = Field(
         default=None,
         description="Set by the engine itself on continue-as-new; never by callers",
