@@ -219,6 +219,24 @@ class LeadWorkflow:
         nurture = self._cadence(Mode.NURTURE)
         return nurture.check_in or rules.rotation_step(nurture, self._m.nurture_rotation)
 
+    async def _wait_for_task(self, step: CadenceStep) -> bool:
+        """Hold the cadence until the rep completes this step's task, or the wait runs out.
+        False when the lead changed meanwhile (a reply, a command)."""
+        assert step.wait_for_task_days is not None
+        task_id = self._s.touches[-1].send_key
+        mode = self._s.mode
+        timeout = rules.scaled(timedelta(days=step.wait_for_task_days), self._input.speedup)
+        try:
+            await workflow.wait_condition(
+                lambda: all(t.task_id != task_id for t in self._s.open_tasks)
+                or self._s.mode != mode,
+                timeout=timeout,
+                timeout_summary=f"waiting up to {step.wait_for_task_days} days: {step.purpose}",
+            )
+        except asyncio.TimeoutError:
+            workflow.logger.info("task %s not done in time: the cadence goes on", task_id)
+        return self._s.mode == mode
+
     async def _wait_until(self, when: datetime | None, label: str | None) -> bool:
         """True when `when` arrives; False when a handler changed the lead first."""
         version = self._version
@@ -296,6 +314,8 @@ class LeadWorkflow:
         cadence = self._cadence(mode)
         step, _ = self._current_step(mode)
         if not await self._touch(cadence, step, resume_to=mode):
+            return
+        if step.wait_for_task_days and not await self._wait_for_task(step):
             return
         sent_due = self._m.due_at or workflow.now()
         if mode == Mode.FOLLOW_UP:

@@ -171,6 +171,18 @@ class CadenceStep(_Strict):
     template: str = Field(pattern=r"^[a-z0-9][a-z0-9/_-]*$", description="Template name without suffix")
     purpose: str = Field(min_length=1, max_length=120)
     content_id: str | None = Field(default=None, description="Content piece tracked for clicks")
+    wait_for_task_days: int | None = Field(
+        default=None,
+        ge=1,
+        le=30,
+        description="Call/LinkedIn steps: wait until the rep completes the task, at most this long",
+    )
+
+    @model_validator(mode="after")
+    def _wait_only_for_tasks(self) -> CadenceStep:
+        if self.wait_for_task_days is not None and self.channel not in (Channel.CALL_TASK, Channel.LINKEDIN_TASK):
+            raise ValueError(f"step {self.key}: wait_for_task_days applies only to call_task and linkedin_task steps")
+        return self
 
     @property
     def content(self) -> str:

@@ -62,7 +62,8 @@ DUNNING = CadenceDefinition.model_validate(
         "steps": [
             {"key": "day-0-email", "day": 0, "channel": "email", "template": "d/0", "purpose": "payment failed"},
             {"key": "day-7-sms", "day": 7, "channel": "sms", "template": "d/7", "purpose": "sms reminder"},
-            {"key": "day-10-call", "day": 10, "channel": "call_task", "template": "d/10", "purpose": "call the customer"},
+            {"key": "day-10-call", "day": 10, "channel": "call_task", "template": "d/10", "purpose": "call the customer",
+             "wait_for_task_days": 3},
         ],
     }
 )

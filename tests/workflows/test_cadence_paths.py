@@ -132,7 +132,10 @@ async def test_speedup_divides_every_wait(env, client, worker, recorder):
 
 async def test_sequence_with_stop_ends_closed_and_mixes_channels(env, client, worker, recorder):
     handle = await start(client, worker, follow_up_cadence="dunning")
-    await env.sleep(days(11))
+    await env.sleep(days(10) + timedelta(hours=1))
+    # The call step waits for the rep's task (up to 3 days) before the sequence ends.
+    assert (await state(handle)).mode == Mode.FOLLOW_UP
+    await env.sleep(days(3))
 
     s = await state(handle)
     assert [t.status for t in s.touches] == ["sent", "skipped", "task_created"]
@@ -166,3 +169,15 @@ async def test_follow_ups_thread_onto_the_previous_email_and_nurture_starts_fres
     assert threads["day-3-challenge"] == f"<{recorder.touches[0].send_key}>"
     assert threads["day-10-final-note"] == f"<{recorder.touches[3].send_key}>"
     assert threads["insight"] is None
+
+
+async def test_a_call_step_ends_the_wait_when_the_rep_completes_the_task(env, client, worker, recorder):
+    handle = await start(client, worker, follow_up_cadence="dunning")
+    await env.sleep(days(10) + timedelta(hours=1))
+    s = await state(handle)
+    assert s.mode == Mode.FOLLOW_UP and [t.kind for t in s.open_tasks] == ["call"]
+    await handle.execute_update(LeadWorkflow.complete_task, {"task_id": s.open_tasks[0].task_id, "result": "paid by card"})
+    final = await handle.result()
+    assert final.mode == Mode.CLOSED
+    assert final.done_tasks[0].result == "paid by card"
+    assert (final.transitions[-1].at - s.touches[-1].sent_at) < days(1)
