@@ -361,7 +361,12 @@ class LeadWorkflow:
         seq = self._m.touch_seq + 1
         # Follow-ups after the first reply in the same email thread (the transport
         # decides, by its settings, whether to set In-Reply-To/References).
-        threads = cadence.mode == "follow_up" and self._m.step_index > 0 and step.channel == Channel.EMAIL
+        threads = (
+            step.thread
+            and cadence.mode == "follow_up"
+            and self._m.step_index > 0
+            and step.channel == Channel.EMAIL
+        )
         touch = TouchInput(
             send_key=f"{self._lead.id}:{seq:05d}:{step.key}",
             lead=self._lead,

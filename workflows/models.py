@@ -171,6 +171,10 @@ class CadenceStep(_Strict):
     template: str = Field(pattern=r"^[a-z0-9][a-z0-9/_-]*$", description="Template name without suffix")
     purpose: str = Field(min_length=1, max_length=120)
     content_id: str | None = Field(default=None, description="Content piece tracked for clicks")
+    thread: bool = Field(
+        default=True,
+        description="Follow-up emails after the first reply in the previous email's thread",
+    )
     wait_for_task_days: int | None = Field(
         default=None,
         ge=1,

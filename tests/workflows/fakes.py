@@ -30,7 +30,8 @@ FOLLOW_UP = CadenceDefinition.model_validate(
             {"key": "day-3-challenge", "day": 3, "channel": "email", "template": "fu/3", "purpose": "challenge from discovery"},
             {"key": "day-5-social-proof", "day": 5, "channel": "email", "template": "fu/5", "purpose": "social proof"},
             {"key": "day-7-yes-or-not-yet", "day": 7, "channel": "email", "template": "fu/7", "purpose": "yes or not yet?"},
-            {"key": "day-10-final-note", "day": 10, "channel": "email", "template": "fu/10", "purpose": "final note"},
+            {"key": "day-10-final-note", "day": 10, "channel": "email", "template": "fu/10", "purpose": "final note",
+             "thread": False},
         ],
     }
 )

@@ -167,7 +167,8 @@ async def test_follow_ups_thread_onto_the_previous_email_and_nurture_starts_fres
     threads = {t.step.key: t.thread_with for t in recorder.touches}
     assert threads["day-1-case-study"] is None
     assert threads["day-3-challenge"] == f"<{recorder.touches[0].send_key}>"
-    assert threads["day-10-final-note"] == f"<{recorder.touches[3].send_key}>"
+    assert threads["day-7-yes-or-not-yet"] == f"<{recorder.touches[2].send_key}>"
+    assert threads["day-10-final-note"] is None  # the step opts out: a fresh subject line
     assert threads["insight"] is None
 
 
