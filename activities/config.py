@@ -104,7 +104,9 @@ class LedgerConfig(BaseModel):
     )
     in_doubt_grace_seconds: float = Field(
         default=600,
-        ge=0,
+        # Longer than an email activity may run (2 minutes): a claim younger than that
+        # may belong to an attempt still in flight.
+        ge=150,
         description=(
             "How long a send whose outcome is unknown waits for the provider's event before it "
             "is sent again; must exceed the send activity's start-to-close timeout"

@@ -10,7 +10,7 @@ import json
 import re
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AliasGenerator,
@@ -18,6 +18,7 @@ from pydantic import (
     Field,
     FilePath,
     SecretStr,
+    ValidationError,
     field_validator,
     model_validator,
 )
@@ -47,6 +48,8 @@ def env_name(field: str) -> str:
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
+        # Errors never echo the raw input: it holds every TOUCHPOINT_* value, secrets too.
+        hide_input_in_errors=True,
         env_prefix=ENV_PREFIX,
         # The alias is the variable's full name, so a validation error names the
         # variable the operator set rather than the Python field behind it.
@@ -191,6 +194,17 @@ class Settings(BaseSettings):
         self.tasks_file = self.tasks_file or self.var_dir / "rep-tasks.jsonl"
         return self
 
+    @model_validator(mode="after")
+    def _delivery_fits_together(self) -> Settings:
+        """Rules across settings (SES needs a token secret, ...) are the delivery config's;
+        checked here so a process refuses to start with the variables named."""
+        try:
+            self.delivery_config()
+        except ValidationError as err:
+            problems = "; ".join(_delivery_problem(e) for e in err.errors())
+            raise ValueError(f"delivery settings do not fit together: {problems}") from None
+        return self
+
     @property
     def uses_tls(self) -> bool:
         return self.api_key is not None or any(
@@ -234,3 +248,13 @@ class Settings(BaseSettings):
                 skip_public_holidays=self.skip_public_holidays,
             ),
         )
+
+
+def _delivery_problem(error: Any) -> str:
+    """A DeliveryConfig error in terms of TOUCHPOINT_* variables."""
+    location = ".".join(str(part) for part in error["loc"])
+    message = str(error["msg"]).removeprefix("Value error, ")
+    for field in Settings.model_fields:
+        message = re.sub(rf"(?<!')\b{field}\b(?!')", env_name(field), message)
+    return f"{env_name(location)}: {message}" if location else message
+

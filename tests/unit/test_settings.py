@@ -181,3 +181,14 @@ def test_a_bad_default_timezone_names_the_variable(monkeypatch):
     with pytest.raises(ValidationError) as failure:
         Settings()
     assert "TOUCHPOINT_DEFAULT_TIMEZONE" in str(failure.value) and "unknown time zone" in str(failure.value)
+
+
+def test_half_configured_email_delivery_is_refused_naming_the_variables(monkeypatch):
+    monkeypatch.setenv("TOUCHPOINT_EMAIL_TRANSPORT", "ses")
+    monkeypatch.setenv("TOUCHPOINT_SES", '{"region": "us-east-1", "configuration_set": "touchpoint"}')
+    monkeypatch.setenv("TOUCHPOINT_API_KEY", "tp-secret-key")
+    with pytest.raises(ValidationError) as failure:
+        Settings()
+    message = str(failure.value)
+    assert "TOUCHPOINT_TOKEN_SECRET" in message and "TOUCHPOINT_UNSUBSCRIBE_BASE_URL" in message
+    assert "tp-secret-key" not in message
