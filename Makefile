@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test clean
+.PHONY: run test bench faults clean
 
 $(STAMP): pyproject.toml
 	rm -rf $(VENV)
@@ -19,6 +19,16 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# Touchpoint's overhead over bare Temporal, on a dev server of its own (about 10 minutes
+# on 2 cores): prints the table, writes var/bench.json. Options: make bench ARGS="--quick".
+bench: $(STAMP)
+	$(BIN)/python -m tests.bench $(ARGS)
+
+# SIGKILLed workers, a restarted server and every event three times: exits 1 on any lost
+# or duplicate touch or wrong mode. Options: make faults ARGS="--leads 500".
+faults: $(STAMP)
+	$(BIN)/python -m tests.faults $(ARGS)
 
 clean:
 	rm -rf $(VENV) var

@@ -1,0 +1,1 @@
+"""The benchmark (`make bench`): what Touchpoint adds on top of Temporal, in figures."""

@@ -1,0 +1,80 @@
+"""`python -m tests.bench.bench_worker touchpoint|baseline`: a worker in a process of its own.
+
+Reads its settings from TOUCHPOINT_* like `python -m workers`, and logs the same way.
+It says `ready` on stdout once it polls, answers each `gc` line on stdin with
+`rss <bytes>` after a full collection, and stops when stdin closes, so it never
+outlives the bench that started it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import os
+import sys
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import psutil
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from tests.bench.baseline import BareWorkflow, noop
+from workers.client import connect
+from workers.logging import configure_logging
+from workers.settings import Settings
+from workers.worker import build_worker
+from workflows.sandbox import workflow_runner
+
+KINDS = ("touchpoint", "baseline")
+
+
+def build_baseline_worker(client: Client, settings: Settings) -> Worker:
+    """Configured like `workers.worker.build_worker`, with the bare workflow instead."""
+    return Worker(
+        client,
+        task_queue=settings.task_queue,
+        workflows=[BareWorkflow],
+        workflow_runner=workflow_runner(),
+        activities=[noop],
+        activity_executor=ThreadPoolExecutor(
+            max_workers=settings.max_concurrent_activities, thread_name_prefix="bench-activity"
+        ),
+        max_concurrent_activities=settings.max_concurrent_activities,
+        max_cached_workflows=settings.max_cached_workflows,
+        graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_seconds),
+    )
+
+
+async def serve(kind: str) -> None:
+    settings = Settings()
+    configure_logging(settings)
+    client = await connect(settings)
+    worker = build_worker(client, settings) if kind == "touchpoint" else build_baseline_worker(client, settings)
+    loop = asyncio.get_running_loop()
+    async with worker:
+        print("ready", flush=True)
+        while line := await loop.run_in_executor(None, sys.stdin.readline):
+            if line.strip() == "gc":
+                gc.collect()
+                print(f"rss {psutil.Process().memory_info().rss}", flush=True)
+    executor = worker.config().get("activity_executor")
+    if executor is not None:
+        executor.shutdown()
+
+
+def main() -> None:
+    if len(sys.argv) != 2 or sys.argv[1] not in KINDS:
+        raise SystemExit(f"usage: python -m tests.bench.bench_worker {'|'.join(KINDS)}")
+    asyncio.run(serve(sys.argv[1]))
+    # As `python -m workers` does: skip interpreter teardown, which the SDK's Rust
+    # threads can crash (temporalio/sdk-python#300).
+    logging.shutdown()
+    sys.stdout.flush()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()

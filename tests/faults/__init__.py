@@ -1,0 +1,1 @@
+"""Fault runs: Touchpoint loses and duplicates nothing when its processes die (`make faults`)."""
