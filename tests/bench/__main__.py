@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import shutil
 import sys
 import tempfile
@@ -47,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
         sizes = replace(sizes, cached_leads=args.cached_leads, replies=min(sizes.replies, args.cached_leads))
 
     work_dir = Path(tempfile.mkdtemp(prefix="touchpoint-bench-"))
+    # Warnings (the SDK's retries, say) go to a file, not over the table.
+    logging.basicConfig(filename=work_dir / "bench.log", level=logging.WARNING)
     try:
         result = asyncio.run(run_bench(sizes, work_dir, profile_dir=args.profile))
     finally:

@@ -16,11 +16,15 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from temporalio.api.enums.v1 import EventType
+from temporalio.api.enums.v1 import EventType, IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client, WorkflowHandle
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
 
 from activities.cadences import CadenceStore
 from starter.client import EnrollFailure, TouchpointClient
@@ -32,7 +36,8 @@ from tests.bench.server import DevServer
 from tests.bench.settings import explicit_settings, worker_env
 from tests.bench.worker_process import WorkerProcess
 from workers.settings import Settings
-from workflows import names
+from workers.worker import build_worker
+from workflows import names, search_attributes
 from workflows.cadence import scaled, sequence_gap
 from workflows.models import EnrollLead, LeadState, Mode, ReplyEvent
 
@@ -558,6 +563,50 @@ async def history_per_year(
         chains = await run_all(
             (lambda h=h: run_chain(client, h.id, h.first_execution_run_id) for h in handles), concurrency=10
         )
+    return {"leads": leads_count, "simulated_years": years, **_events_per_year(chains, years=years, speedup=speedup)}
+
+
+async def history_per_year_real_clock(work_dir: Path, *, leads_count: int, years: int = 2) -> dict[str, Any]:
+    """The same count on the real clock (speedup 1), where each touch is also planned into
+    the lead's send window (a local activity, recorded in the history), which fast-clock
+    leads skip. A simulated year passes in seconds on the time-skipping test server; the
+    worker is in this process, built by `build_worker` with the real activities."""
+    async with await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter,
+        test_server_existing_path=str(Path(sys.executable).parent / "temporal-test-server"),
+    ) as env:
+        client = env.client
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(
+                namespace=client.namespace,
+                search_attributes={
+                    key.name: IndexedValueType.ValueType(key.indexed_value_type.value) for key in search_attributes.ALL
+                },
+            )
+        )
+        run = f"history-real-{uuid.uuid4().hex[:8]}"
+        settings = explicit_settings(task_queue=run, var_dir=work_dir / run)
+        worker = build_worker(client, settings)
+        async with worker:
+            handles = await run_all(
+                (start_lead(client, e, run) for e in leads(run, leads_count, speedup=1, mode="nurture")),
+                concurrency=leads_count,
+            )
+            # Past the last continue-as-new counted; the server skips the time in between.
+            await env.sleep(timedelta(days=365.25 * years + 45))
+            chains = await run_all(
+                (lambda h=h: run_chain(client, h.id, h.first_execution_run_id) for h in handles), concurrency=10
+            )
+        executor = worker.config().get("activity_executor")
+        if executor is not None:
+            executor.shutdown()
+    if min(len(runs) for runs in chains) <= years:
+        raise RuntimeError(f"leads did not reach {years} continue-as-new in the skipped time: {[len(r) for r in chains]}")
+    return {"leads": leads_count, "simulated_years": years, **_events_per_year(chains, years=years, speedup=1)}
+
+
+def _events_per_year(chains: list[list[list[Any]]], *, years: int, speedup: float) -> dict[str, Any]:
+    """Events per lead per simulated year over each chain's first `years` whole runs."""
     per_year = []
     late = 0
     for runs in chains:
@@ -567,8 +616,6 @@ async def history_per_year(
         first, last = whole[0][0].event_time.ToDatetime(), whole[-1][-1].event_time.ToDatetime()
         per_year.append(events / ((last - first).total_seconds() * speedup / YEAR))
     return {
-        "leads": leads_count,
-        "simulated_years": years,
         "events_per_lead_year": statistics.mean(per_year),
         "events_per_lead_year_max": max(per_year),
         "events_per_run": [statistics.mean(len(runs[i]) for runs in chains) for i in range(years)],

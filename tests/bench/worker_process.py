@@ -16,6 +16,8 @@ from pathlib import Path
 
 import psutil
 
+# The repository root: `python -m tests.bench.bench_worker` imports from there.
+ROOT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT = 60.0
 STOP_TIMEOUT = 30.0
 PROBE_TIMEOUT = 60.0
@@ -62,6 +64,7 @@ class WorkerProcess:
                 stdin=asyncio.subprocess.PIPE if self._controlled else asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE if self._controlled else log,
                 stderr=log,
+                cwd=ROOT,
                 start_new_session=True,
             )
         try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import shutil
 import sys
 import tempfile
@@ -29,6 +30,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--leads must be at least 10")
 
     work_dir = Path(tempfile.mkdtemp(prefix="touchpoint-faults-"))
+    # The SDK logs every retry while a server is down: into a file, not over the figures.
+    logging.basicConfig(filename=work_dir / "faults.log", level=logging.WARNING)
     try:
         report = asyncio.run(run_faults(FaultPlan(leads=args.leads, seed=args.seed), work_dir))
     finally:

@@ -77,7 +77,13 @@ class FaultReport:
     replied: int = 0
     opened: int = 0
     signals_sent: int = 0
+    # Sends the run repeated itself after an error (the SDK first retries an unavailable
+    # server on its own, so most downtime never shows here).
     signal_retries: int = 0
+    # Email attempts after the first (a send cut off by a kill or a lost completion),
+    # and how many of those found the send already done and sent nothing.
+    email_retries: int = 0
+    email_retries_already_sent: int = 0
     settled: bool = True
     work_dir: str = ""
 
@@ -86,9 +92,9 @@ class FaultReport:
         return [
             f"fault run: {c.leads} leads, {self.worker_kills} worker SIGKILLs + restarts, "
             f"{self.server_restarts} server restarts, {self.plan.copies} copies of every event "
-            f"({self.replied} replies, {self.opened} opens; {self.signals_sent} signals, "
-            f"{self.signal_retries} retried while the server was down) in {self.seconds:.0f} s",
+            f"({self.replied} replies, {self.opened} opens: {self.signals_sent} signals) in {self.seconds:.0f} s",
             f"  unexpected worker exits   {self.worker_exits}",
+            f"  email attempts retried    {self.email_retries} ({self.email_retries_already_sent} found it already sent)",
             f"  settled before deadline   {'yes' if self.settled else 'NO'}",
             f"  emails in the outbox      {c.emails}",
             f"  lost touches              {c.lost_touches}",
@@ -260,6 +266,22 @@ class _Run:
         return dict(zip(self.lead_ids, states, strict=True))
 
 
+def email_retries(worker_log: Path) -> tuple[int, int]:
+    """From the worker's JSON log: send_email attempts after the first, and of those the
+    ones that found the touch already sent (the ledger or the outbox caught the repeat)."""
+    retries = already_sent = 0
+    for line in worker_log.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        event = record.get("event")
+        if event in ("email sent", "email already sent") and (record.get("attempt") or 1) > 1:
+            retries += 1
+            already_sent += event == "email already sent"
+    return retries, already_sent
+
+
 async def run_faults(plan: FaultPlan, work_dir: Path) -> FaultReport:
     """Run the plan; every process it starts is stopped before it returns or raises."""
     started = time.monotonic()
@@ -337,6 +359,7 @@ async def run_faults(plan: FaultPlan, work_dir: Path) -> FaultReport:
             replied=replied,
             follow_up_steps=run.follow_up_steps,
         )
+        report.email_retries, report.email_retries_already_sent = email_retries(worker.log_file)
         report.seconds = time.monotonic() - started
         return report
     finally:
