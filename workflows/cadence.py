@@ -23,6 +23,8 @@ from workflows.models import (
 )
 
 CADENCE_MODES = (Mode.FOLLOW_UP, Mode.NURTURE)
+# Clicks on one piece this close together (provider timestamps) count once.
+CLICK_VISIT_SECONDS = 2.0
 # Human clicks on the same nurture piece that show renewed interest (seed 000).
 REPEATED_CLICKS = 2
 # A snooze `until` a date ends at this local time, so the check-in lands in the morning.
@@ -142,20 +144,39 @@ class Effect:
     to: Mode | None = None
     outcome: Outcome | None = None
     rep_task: str | None = None
+    # A pause or snooze that ends on this (lead-local) day.
+    until: date | None = None
 
 
-def reply_effect(mode: Mode, intent: ReplyIntent | None, *, after_check_in: bool) -> Effect:
+def reply_effect(
+    mode: Mode,
+    intent: ReplyIntent | None,
+    *,
+    after_check_in: bool,
+    until: date | None = None,
+    explanation: str = "",
+) -> Effect:
     """A reply from the lead. A human reply stops automation: the rep owns the conversation.
 
     Interest shown during nurture (or answering the check-in after a snooze) moves the
-    lead to follow-up, with a rep task so a person answers first.
+    lead to follow-up, with a rep task so a person answers first. An out-of-office with
+    a return date pauses a running cadence until then (it goes on where it was); "not now"
+    with a date snoozes the lead until that day. `until` must already be checked to lie
+    ahead (see `reply_until_problem`); without it both fall back to the rules below.
     """
+    why = f" ({explanation})" if explanation else ""
     if intent == "unsubscribe":
-        return Effect("reply asked to unsubscribe", to=Mode.CLOSED, outcome=Outcome.UNSUBSCRIBED)
+        return Effect(f"reply asked to unsubscribe{why}", to=Mode.CLOSED, outcome=Outcome.UNSUBSCRIBED)
     if intent == "negative":
-        return Effect("reply declined", to=Mode.CLOSED, outcome=Outcome.LOST)
+        return Effect(f"reply declined{why}", to=Mode.CLOSED, outcome=Outcome.LOST)
     if intent == "auto_reply":
+        if until is not None and mode in CADENCE_MODES:
+            return Effect(f"auto-reply: away until {until.isoformat()}{why}", to=Mode.PAUSED, until=until)
         return Effect("auto-reply ignored")
+    if intent == "not_now" and until is not None:
+        return Effect(
+            f"lead said not now: check back on {until.isoformat()}{why}", to=Mode.SNOOZED, until=until
+        )
     if intent in ("positive", "question") and mode in (Mode.NURTURE, Mode.SNOOZED):
         what = "answered the check-in positively" if after_check_in else "replied with interest"
         return Effect(
@@ -175,6 +196,10 @@ def engagement_effect(mode: Mode, event: EngagementEvent, clicks_on_piece: int) 
     """`clicks_on_piece` already counts this event when it is a human click."""
     if event.kind == "unsubscribe":
         return Effect("unsubscribed", to=Mode.CLOSED, outcome=Outcome.UNSUBSCRIBED)
+    if event.kind == "sms_opt_out":
+        return Effect("texted STOP: no more SMS until START (email goes on)")
+    if event.kind == "sms_opt_in":
+        return Effect("texted START: SMS allowed again")
     if (
         event.kind == "click"
         and not event.automated
@@ -194,7 +219,25 @@ def delivery_effect(event: DeliveryEvent) -> Effect:
         return Effect("marked a message as spam", to=Mode.CLOSED, outcome=Outcome.COMPLAINED)
     if event.kind == "bounce" and event.permanent:
         return Effect("address bounced permanently", to=Mode.CLOSED, outcome=Outcome.BOUNCED)
-    return Effect(f"{'transient bounce' if event.kind == 'bounce' else event.kind} recorded")
+    what = {"bounce": "transient bounce", "rendering_failure": "rendering failure"}.get(
+        event.kind, event.kind
+    )
+    return Effect(f"{what} recorded")
+
+
+def is_same_visit(previous: datetime | None, at: datetime) -> bool:
+    """A click on a piece within CLICK_VISIT_SECONDS of the last counted one is the same
+    visit: a scanner opening every link in one burst, or a double click."""
+    return previous is not None and abs((at - previous).total_seconds()) < CLICK_VISIT_SECONDS
+
+
+def reply_until_problem(end: datetime, now: datetime) -> str | None:
+    """Why a classifier's date cannot end a pause or snooze (then a rep reads the reply)."""
+    if end <= now:
+        return f"{end.date().isoformat()} is not in the future"
+    if end.date() > add_months(now, 24).date():
+        return f"{end.date().isoformat()} is more than 2 years away"
+    return None
 
 
 SUPPRESSION_OUTCOMES = {

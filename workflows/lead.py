@@ -12,7 +12,7 @@ timer, and all time comes from `workflow.now()`.
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Callable
 
 from temporalio import workflow
@@ -76,6 +76,7 @@ KEEP_TRANSITIONS = 50
 KEEP_REJECTED = 20
 KEEP_DONE_TASKS = 20
 KEEP_SEEN_EVENTS = 2000
+KEEP_CLICKED_PIECES = 100
 # A run ends (continue-as-new) after this many touches or events even when the
 # server has not suggested it yet, so a lead in nurture for years keeps a small history.
 MAX_TOUCHES_PER_RUN = 12
@@ -432,6 +433,12 @@ class LeadWorkflow:
         if channel == Channel.EMAIL:
             return await self._activity(names.SEND_EMAIL, touch, task_queue=self._input.email_task_queue)
         if channel == Channel.SMS:
+            if self._s.sms_opted_out:
+                return TouchResult(
+                    send_key=touch.send_key,
+                    status="skipped",
+                    detail="the lead texted STOP: no SMS until they text START",
+                )
             return await self._activity(names.SEND_SMS, touch)
         kind = "call" if channel == Channel.CALL_TASK else "linkedin"
         task = RepTaskInput(
@@ -559,6 +566,10 @@ class LeadWorkflow:
             self._set_mode(Mode.CLOSED, effect.reason, effect.outcome)
         elif effect.to == Mode.FOLLOW_UP:
             self._enter(Mode.FOLLOW_UP, effect.reason)
+        elif effect.to == Mode.SNOOZED and effect.until is not None:
+            self._snooze_until(self._local_morning(effect.until), effect.reason)
+        elif effect.to == Mode.PAUSED and effect.until is not None:
+            self._hold(Mode.PAUSED, effect.reason, until=self._scaled_end(self._local_morning(effect.until)))
         elif effect.to is not None:
             self._hold(effect.to, effect.reason)
         else:
@@ -624,14 +635,37 @@ class LeadWorkflow:
         after_check_in = bool(
             nurture and nurture.check_in and self._m.last_touch_step == nurture.check_in.key
         )
-        effect = rules.reply_effect(self._s.mode, event.intent, after_check_in=after_check_in)
+        until = event.until
+        if until is not None:
+            problem = rules.reply_until_problem(self._local_morning(until), workflow.now())
+            if problem is not None:
+                workflow.logger.info("reply %s: date ignored, %s", event.event_id, problem)
+                until = None
+        effect = rules.reply_effect(
+            self._s.mode,
+            event.intent,
+            after_check_in=after_check_in,
+            until=until,
+            explanation=event.explanation,
+        )
         self._apply(effect, note=event.text[:1000])
 
     def _on_engagement(self, event: EngagementEvent) -> None:
         clicks = 0
         if event.kind == "click" and not event.automated and event.content_id:
-            clicks = self._s.human_clicks.get(event.content_id, 0) + 1
-            self._s.human_clicks[event.content_id] = clicks
+            piece = event.content_id
+            clicks = self._s.human_clicks.get(piece, 0)
+            if event.at is not None and workflow.patched(names.PATCH_CLICK_VISITS):
+                if rules.is_same_visit(self._m.last_click_at.get(piece), event.at):
+                    self._apply(rules.Effect(f"click on '{piece}' in the same visit: counted once"))
+                    return
+                self._m.last_click_at[piece] = event.at
+                if len(self._m.last_click_at) > KEEP_CLICKED_PIECES:
+                    self._m.last_click_at.pop(next(iter(self._m.last_click_at)))
+            clicks += 1
+            self._s.human_clicks[piece] = clicks
+        elif event.kind in ("sms_opt_out", "sms_opt_in"):
+            self._s.sms_opted_out = event.kind == "sms_opt_out"
         self._apply(rules.engagement_effect(self._s.mode, event, clicks))
 
     # ----------------------------------------------------------------- updates
@@ -641,13 +675,8 @@ class LeadWorkflow:
     @workflow.update(name="snooze")
     def snooze(self, command: SnoozeInput | dict[str, Any]) -> LeadState:
         command = _parse_command(SnoozeInput, command)
-        now = workflow.now()
-        end = self._snooze_end(command, now)
-        self._hold(Mode.SNOOZED, command.reason or f"snoozed until {end.date().isoformat()}")
-        self._s.snoozed_until = now + rules.scaled(end - now, self._input.speedup)
-        self._m.resume_mode = None
-        self._m.remaining_seconds = None
-        self._refresh()
+        end = self._snooze_end(command, workflow.now())
+        self._snooze_until(end, command.reason or f"snoozed until {end.date().isoformat()}")
         return self._s
 
     @snooze.validator
@@ -659,6 +688,21 @@ class LeadWorkflow:
 
     def _snooze_end(self, command: SnoozeInput, now: datetime) -> datetime:
         return rules.snooze_end(command, now, self._lead.timezone)
+
+    def _snooze_until(self, end: datetime, reason: str) -> None:
+        self._hold(Mode.SNOOZED, reason)
+        self._s.snoozed_until = self._scaled_end(end)
+        self._m.resume_mode = None
+        self._m.remaining_seconds = None
+        self._refresh()
+
+    def _local_morning(self, day: date) -> datetime:
+        """9:00 on `day` in the lead's zone: when a pause or snooze ending that day ends."""
+        return rules.pause_end(day, self._lead.timezone) or workflow.now()
+
+    def _scaled_end(self, end: datetime) -> datetime:
+        now = workflow.now()
+        return now + rules.scaled(end - now, self._input.speedup)
 
     @workflow.update(name="pause")
     def pause(self, command: PauseInput | dict[str, Any]) -> LeadState:

@@ -254,10 +254,21 @@ class ReplyEvent(_Event):
         default=None,
         description="Set by a classifier; absent means a human must read it",
     )
+    until: date | None = Field(
+        default=None,
+        description=(
+            "auto_reply: the day the sender is back (automation pauses until then); "
+            "not_now: the day to check back (the lead is snoozed until then)"
+        ),
+    )
+    explanation: str = Field(
+        default="", max_length=500, description="Why the classifier chose this intent"
+    )
 
 
 class EngagementEvent(_Event):
-    kind: Literal["open", "click", "unsubscribe"]
+    # sms_opt_out/sms_opt_in: the lead texted STOP (or START): SMS only, email goes on.
+    kind: Literal["open", "click", "unsubscribe", "sms_opt_out", "sms_opt_in"]
     content_id: str | None = None
     url: str | None = None
     at: datetime | None = None
@@ -266,7 +277,7 @@ class EngagementEvent(_Event):
 
 
 class DeliveryEvent(_Event):
-    kind: Literal["delivered", "bounce", "complaint"]
+    kind: Literal["delivered", "bounce", "complaint", "delayed", "rejected", "rendering_failure"]
     permanent: bool = False
     at: datetime | None = None
     send_key: str | None = None
@@ -388,6 +399,7 @@ class LeadState(BaseModel):
     open_tasks: list[RepTask] = Field(default_factory=list)
     done_tasks: list[RepTask] = Field(default_factory=list)
     human_clicks: dict[str, int] = Field(default_factory=dict)
+    sms_opted_out: bool = Field(default=False, description="The lead texted STOP; START undoes it")
     rejected_events: list[RejectedEvent] = Field(default_factory=list)
     run: int = 1
 
@@ -415,6 +427,9 @@ class LeadMemory(BaseModel):
     send_at: datetime | None = None
     send_label: str | None = None
     seen_event_ids: list[str] = Field(default_factory=list)
+    # When the last counted human click on each piece happened (provider time): a second
+    # click within seconds is one visit (a scanner's burst or a double click), not two.
+    last_click_at: dict[str, datetime] = Field(default_factory=dict)
     pending_tasks: list[RepTaskInput] = Field(default_factory=list)
 
 

@@ -26,3 +26,5 @@ INVALID_SEND_WINDOW = "InvalidSendWindow"
 
 # Patch ids (workflow.patched): leads started before a change keep replaying the old path.
 PATCH_SEND_WINDOWS = "send-windows"
+# A second click on a piece within seconds of the last counts as the same visit.
+PATCH_CLICK_VISITS = "click-visits"

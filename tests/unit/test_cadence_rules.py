@@ -574,3 +574,43 @@ def test_pause_until_a_local_time_without_offset_is_read_in_the_leads_zone() -> 
     assert rules.pause_problem(Mode.NURTURE, end, NOW) is None
     assert end is not None
     assert end.astimezone(UTC) == datetime(2027, 3, 1, 16, 0, tzinfo=UTC)
+
+
+# ------------------------------------------------------------ classified replies
+
+
+def test_an_out_of_office_with_a_date_pauses_a_running_cadence_only():
+    back = date(2026, 12, 14)
+    effect = rules.reply_effect(Mode.FOLLOW_UP, "auto_reply", after_check_in=False, until=back)
+    assert (effect.to, effect.until, effect.rep_task) == (Mode.PAUSED, back, None)
+    for held in (Mode.AWAITING_REP, Mode.PAUSED, Mode.SNOOZED):
+        assert rules.reply_effect(held, "auto_reply", after_check_in=False, until=back).to is None
+
+
+def test_not_now_snoozes_only_with_a_date():
+    day = date(2027, 2, 23)
+    effect = rules.reply_effect(Mode.NURTURE, "not_now", after_check_in=False, until=day, explanation="'in 3 months'")
+    assert (effect.to, effect.until) == (Mode.SNOOZED, day)
+    assert "'in 3 months'" in effect.reason
+    without = rules.reply_effect(Mode.FOLLOW_UP, "not_now", after_check_in=False)
+    assert without.to == Mode.AWAITING_REP and without.rep_task
+
+
+def test_new_delivery_kinds_are_recorded_without_a_move():
+    for kind in ("delayed", "rejected", "rendering_failure"):
+        effect = rules.delivery_effect(DeliveryEvent(event_id="e", kind=kind))
+        assert effect.to is None and effect.outcome is None
+
+
+def test_clicks_within_two_seconds_are_one_visit():
+    first = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    assert rules.is_same_visit(first, first + timedelta(seconds=1.9))
+    assert not rules.is_same_visit(first, first + timedelta(seconds=2))
+    assert not rules.is_same_visit(None, first)
+
+
+def test_a_classifier_date_must_lie_ahead_and_within_two_years():
+    now = datetime(2026, 11, 23, 12, tzinfo=UTC)
+    assert rules.reply_until_problem(now - timedelta(hours=1), now)
+    assert rules.reply_until_problem(now + timedelta(days=800), now)
+    assert rules.reply_until_problem(now + timedelta(days=30), now) is None
