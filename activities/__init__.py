@@ -9,7 +9,7 @@ from typing import Any
 
 from activities.cadences import CadenceActivities, CadenceStore
 from activities.config import DeliveryConfig
-from activities.email import build_email_activities
+from activities.email import build_email_activities, build_ledger
 from activities.send_windows import SendWindowActivities
 from activities.sms import SmsActivities, SmsOutboxTransport
 from activities.sms_aws import SnsSmsTransport
@@ -50,10 +50,11 @@ def build_activities(
         if config.tasks_queue
         else JsonlTaskSink(config.tasks_file)
     )
+    ledger = build_ledger(config)
     return [
         CadenceActivities(store).load_cadence,
         SendWindowActivities(config.send_windows).plan_send,
-        build_email_activities(config, renderer).send_email,
-        SmsActivities(renderer, sms, config).send_sms,
+        build_email_activities(config, renderer, ledger).send_email,
+        SmsActivities(renderer, sms, config, ledger=ledger).send_sms,
         RepTaskActivities(renderer, sink, config).create_rep_task,
     ]

@@ -191,15 +191,20 @@ class EmailActivities:
         )
 
 
-def build_email_activities(config: DeliveryConfig, renderer: TemplateRenderer) -> EmailActivities:
-    """The email activities for `config.email_transport`, with the ledger `config.ledger` names."""
-    ledger: SendLedger
+def build_ledger(config: DeliveryConfig) -> SendLedger:
+    """The ledger `config.ledger` names: SQLite beside the outbox, or DynamoDB."""
     if config.ledger.kind == "dynamodb":
         assert config.ledger.region is not None
         client = aws_client("dynamodb", region=config.ledger.region, endpoint_url=config.ledger.endpoint_url)
-        ledger = DynamoDbSendLedger(client, config.ledger.table)
-    else:
-        ledger = SqliteSendLedger(config.ledger_path)
+        return DynamoDbSendLedger(client, config.ledger.table)
+    return SqliteSendLedger(config.ledger_path)
+
+
+def build_email_activities(
+    config: DeliveryConfig, renderer: TemplateRenderer, ledger: SendLedger | None = None
+) -> EmailActivities:
+    """The email activities for `config.email_transport`, with the ledger `config.ledger` names."""
+    ledger = ledger if ledger is not None else build_ledger(config)
     opt_outs = OptOutList(ledger)
     transport: EmailTransport
     suppression: SuppressionCheck = opt_outs

@@ -15,6 +15,8 @@ from temporalio import activity
 from activities.config import DeliveryConfig
 from activities.delivery_errors import DeliveryError
 from activities.jsonl import JsonLines
+from activities.ledger import SendLedger
+from activities.sms_inbound import phone_key
 from activities.templates import TemplateRenderer
 from activities.touch import render_touch, touch_log
 from workflows import names
@@ -66,11 +68,18 @@ class SmsOutboxTransport:
 
 class SmsActivities:
     def __init__(
-        self, renderer: TemplateRenderer, transport: SmsTransport, config: DeliveryConfig
+        self,
+        renderer: TemplateRenderer,
+        transport: SmsTransport,
+        config: DeliveryConfig,
+        *,
+        ledger: SendLedger | None = None,
     ) -> None:
         self._renderer = renderer
         self._transport = transport
         self._config = config
+        # Where inbound texts (STOP, replies) find their lead: phone hash -> lead ids.
+        self._ledger = ledger
 
     @activity.defn(name=names.SEND_SMS)
     def send_sms(self, input: TouchInput) -> TouchResult:
@@ -80,6 +89,9 @@ class SmsActivities:
             log.info("sms skipped", reason=reason)
             return TouchResult(send_key=input.send_key, status="skipped", detail=reason)
         rendered = render_touch(self._renderer, self._config, input, Channel.SMS)
+        if self._ledger is not None and input.lead.phone:
+            # Before the send: a STOP can come back within seconds of the text.
+            self._ledger.record_recipient("sms", phone_key(input.lead.phone), input.lead.id)
         try:
             message_id = self._transport.send(
                 OutgoingSms(

@@ -79,3 +79,23 @@ def test_logs_never_carry_the_phone_number(
 
     assert logs and all(entry["lead_id"] == "crm-0042" for entry in logs)
     assert "+13125550142" not in repr(logs) and "Dana" not in repr(logs)
+
+
+def test_a_text_records_its_recipient_hash_so_a_stop_finds_the_lead(
+    renderer: TemplateRenderer,
+    config: DeliveryConfig,
+    example: EnrollLead,
+    make_touch: Callable[..., TouchInput],
+) -> None:
+    from activities.ledger import SqliteSendLedger
+    from activities.sms_inbound import phone_key
+
+    ledger = SqliteSendLedger(config.ledger_path)
+    texts = SmsActivities(renderer, SmsOutboxTransport(config.sms_outbox_file), config, ledger=ledger)
+    lead = example.lead.model_copy(update={"sms_consent": True})
+
+    assert texts.send_sms(make_touch(lead, "dunning", "day-7-text-reminder")).status == "sent"
+
+    assert ledger.leads_for_recipient("sms", phone_key(lead.phone)) == [lead.id]
+    with ledger._connect() as db:  # the number itself is never stored
+        assert lead.phone not in repr(db.execute("SELECT * FROM recipients").fetchall())

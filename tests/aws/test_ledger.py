@@ -201,9 +201,11 @@ def test_dynamodb_ledger_keeps_one_item_per_send_key(aws: str, clock: FakeClock)
     ledger.mark_sent(KEY, "0100-abc")
     claim(ledger, clock)
 
-    items = client.scan(TableName="ledger")["Items"]
-    assert len(items) == 1
-    assert items[0]["message_id"] == {"S": "0100-abc"} and items[0]["lead_id"] == {"S": "crm-0042"}
+    items = {item["send_key"]["S"]: item for item in client.scan(TableName="ledger")["Items"]}
+    # The send, and the message-id lookup item that replies are matched with.
+    assert sorted(items) == ["#message#0100-abc", KEY]
+    assert items[KEY]["message_id"] == {"S": "0100-abc"} and items[KEY]["lead_id"] == {"S": "crm-0042"}
+    assert items["#message#0100-abc"]["target"] == {"S": KEY}
 
 
 def test_build_email_activities_keeps_the_ledger_in_dynamodb_when_configured(aws: str, tmp_path: Path) -> None:
@@ -220,3 +222,24 @@ def test_build_email_activities_keeps_the_ledger_in_dynamodb_when_configured(aws
     item = client.get_item(TableName="touchpoint-send-ledger", Key={"send_key": {"S": touch.send_key}})["Item"]
     assert item["message_id"] == {"S": result.message_id}
     assert not (tmp_path / "send-ledger.sqlite3").exists()
+
+
+def test_a_message_id_finds_its_send_key_whether_ours_or_the_providers(
+    ledger: SendLedger, clock: FakeClock
+) -> None:
+    ledger.claim("crm-1:00001:day-1", lead_id="crm-1", channel="email", now=clock())
+    ledger.mark_sent("crm-1:00001:day-1", "<tp.abc@acme.example>")
+    ledger.record_provider_event("crm-1:00002:day-3", "0100018c-ses-id-000000")
+    assert ledger.send_for_message("<tp.abc@acme.example>") == "crm-1:00001:day-1"
+    assert ledger.send_for_message("0100018c-ses-id-000000") == "crm-1:00002:day-3"
+    assert ledger.send_for_message("<someone-else@example.com>") is None
+
+
+def test_recipients_map_a_phone_hash_to_every_lead_texted_there(ledger: SendLedger) -> None:
+    ledger.record_recipient("sms", "hash-1", "crm-2")
+    ledger.record_recipient("sms", "hash-1", "crm-1")
+    ledger.record_recipient("sms", "hash-1", "crm-1")
+    ledger.record_recipient("sms", "hash-2", "crm-3")
+    assert ledger.leads_for_recipient("sms", "hash-1") == ["crm-1", "crm-2"]
+    assert ledger.leads_for_recipient("sms", "hash-9") == []
+    assert ledger.leads_for_recipient("email", "hash-1") == []
