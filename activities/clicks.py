@@ -124,6 +124,11 @@ class ScannerDetector:
         if seen.delivered_at is None or at < seen.delivered_at:
             seen.delivered_at = at
 
+    def note_click(self, message_id: str, link: str, at: datetime) -> None:
+        """Remember a click before judging it, so every click of a burst that arrived
+        together is known when the first of them is judged."""
+        self._remember(self._message(message_id), at, link)
+
     def judge(
         self,
         message_id: str,
@@ -139,9 +144,15 @@ class ScannerDetector:
         """
         seen = self._message(message_id)
         verdict = self._verdict(seen, link, at, user_agent, mail_timestamp)
-        seen.clicks.append((at, link))
-        del seen.clicks[:-_CLICKS_KEPT]
+        self._remember(seen, at, link)
         return verdict
+
+    @staticmethod
+    def _remember(seen: _Message, at: datetime, link: str) -> None:
+        # Idempotent: a redelivered click is the same click, not a sibling of itself.
+        if (at, link) not in seen.clicks:
+            seen.clicks.append((at, link))
+            del seen.clicks[:-_CLICKS_KEPT]
 
     def _verdict(
         self,

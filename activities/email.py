@@ -174,6 +174,7 @@ class EmailActivities:
         return OutgoingEmail(
             send_key=input.send_key,
             lead_id=lead.id,
+            content_id=input.step.content,
             from_name=sender.name,
             from_address=sender.email,
             to_name=" ".join(part for part in (lead.first_name, lead.last_name) if part),

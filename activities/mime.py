@@ -24,6 +24,8 @@ WIRE_POLICY = SMTP.clone(max_line_length=998)
 class OutgoingEmail(BaseModel):
     send_key: str
     lead_id: str | None = None
+    content_id: str | None = None
+    """The content piece (CadenceStep.content): clicks on it are counted per piece."""
     from_name: str
     from_address: str
     to_name: str

@@ -64,6 +64,8 @@ class SesTransport:
         tags = [{"Name": "send_key", "Value": tag_value(message.send_key)}]
         if message.lead_id:
             tags.append({"Name": "lead_id", "Value": tag_value(message.lead_id)})
+        if message.content_id:
+            tags.append({"Name": "content_id", "Value": tag_value(message.content_id)})
         try:
             response = self._ses.send_email(
                 FromEmailAddress=message.from_address,

@@ -163,7 +163,8 @@ def parse_ses_event(body: str) -> SesEvent:
         timestamp = _timestamp(detail.get("timestamp"), f"{section}.timestamp")
 
     event_id = _event_id(message_id, event_type, detail, timestamp)
-    step = _step_key(send_key, lead_id)
+    # The content piece: the `content_id` tag (CadenceStep.content), else the step key.
+    step = _content_tag(mail.get("tags")) or _step_key(send_key, lead_id)
     at = timestamp.isoformat()
     payload: dict[str, Any] | None = None
     name: SignalName = "delivery"
@@ -304,6 +305,14 @@ def _tag(tags: dict[str, Any], name: str) -> str | None:
     if len(set(values)) > 1:
         raise MalformedEvent(f"mail.tags {name} has {len(set(values))} different values")
     return values[0]
+
+
+def _content_tag(tags: Any) -> str | None:
+    if not isinstance(tags, dict):
+        return None
+    raw = _tag(tags, "content_id")
+    text = tag_text(raw) if raw is not None else None
+    return text[:200] if text else None
 
 
 def _step_key(send_key: str | None, lead_id: str | None) -> str | None:

@@ -138,7 +138,8 @@ def test_request_names_the_configuration_set_and_tags_ids_only(
     [request] = wire.send_requests
     assert request["ConfigurationSetName"] == CONFIGURATION_SET
     tags = wire.tags()
-    assert set(tags) == {"lead_id", "send_key"}
+    assert set(tags) == {"lead_id", "send_key", "content_id"}
+    assert tag_text(tags["content_id"]) == touch.step.content
     assert all(set(value) <= set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") for value in tags.values())
     assert tag_text(tags["lead_id"]) == "crm.0042_b"
     assert tag_text(tags["send_key"]) == touch.send_key

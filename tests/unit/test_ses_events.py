@@ -479,3 +479,17 @@ def test_the_payload_time_is_the_event_time_not_the_send_time() -> None:
     assert event.signal is not None
     assert event.signal.payload["at"] == at.isoformat()
     assert ses_time(event.mail_timestamp) == ses_time(SENT_AT)
+
+
+def test_a_content_id_tag_names_the_piece_a_click_counts_for() -> None:
+    from activities.ses import tag_value
+    from activities.ses_events import parse_ses_event
+    from tests.inbound_fixtures import ses_event, sns_envelope
+
+    record = ses_event("Click")
+    record["mail"]["tags"]["content_id"] = [tag_value("case-study-similar-start")]
+    event = parse_ses_event(sns_envelope(record))
+    assert event.signal is not None and event.signal.payload["content_id"] == "case-study-similar-start"
+    # Without the tag, the step key names it.
+    plain = parse_ses_event(sns_envelope(ses_event("Click")))
+    assert plain.signal is not None and plain.signal.payload["content_id"] == "day-1-case-study"
