@@ -81,6 +81,11 @@ def run(args: argparse.Namespace) -> int:
 
             unsubscribe_main()
             return 0
+        if args.command == "ingest":
+            from workers.ingest import main as ingest_main
+
+            ingest_main()
+            return 0
         if args.command == "schema":
             for path in write_schemas(args.out):
                 out.print(f"wrote {path}", markup=False)
@@ -379,6 +384,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("worker", help="run the worker (LeadWorkflow and its activities)")
     commands.add_parser(
         "unsubscribe-server", help="serve the one-click unsubscribe links (RFC 8058) of emails"
+    )
+    commands.add_parser(
+        "ingest",
+        help="deliver SES events, inbound replies and texts from SQS to their leads (TOUCHPOINT_INGEST)",
     )
 
     p = commands.add_parser("enroll", help="enroll leads from flags, --json or --csv")

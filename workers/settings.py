@@ -25,6 +25,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from activities.config import (
+    IngestConfig,
     DeliveryConfig,
     LedgerConfig,
     SenderProfile,
@@ -110,6 +111,8 @@ class Settings(BaseSettings):
     )
     sns_sms: SnsSmsConfig | None = None
     tasks_queue: SqsTaskQueueConfig | None = None
+    # `touchpoint ingest`: the SQS queues SES events, inbound mail and texts arrive on.
+    ingest: IngestConfig | None = None
     token_secret: SecretStr | None = Field(
         default=None, description="Signs unsubscribe links and reply-to addresses (16+ characters)"
     )

@@ -192,3 +192,21 @@ def test_half_configured_email_delivery_is_refused_naming_the_variables(monkeypa
     message = str(failure.value)
     assert "TOUCHPOINT_TOKEN_SECRET" in message and "TOUCHPOINT_UNSUBSCRIBE_BASE_URL" in message
     assert "tp-secret-key" not in message
+
+
+def test_ingest_queues_come_from_one_json_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(
+        "TOUCHPOINT_INGEST",
+        '{"region": "us-east-1", "events_queue_url": "https://sqs.example/e", '
+        '"dead_letter_queue_url": "https://sqs.example/dlq"}',
+    )
+    ingest = Settings().ingest
+    assert ingest is not None and ingest.queues() == {"events": "https://sqs.example/e"}
+    assert ingest.max_receives == 10 and ingest.click_settle_seconds == 30
+
+
+def test_ingest_without_any_queue_is_refused_with_what_to_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TOUCHPOINT_INGEST", '{"region": "us-east-1", "dead_letter_queue_url": "https://sqs.example/dlq"}')
+    with pytest.raises(ValidationError) as failure:
+        Settings()
+    assert "events_queue_url" in str(failure.value) and "TOUCHPOINT_INGEST" in str(failure.value)
