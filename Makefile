@@ -24,6 +24,7 @@ test: $(STAMP)
 # on 2 cores): prints the table, writes var/bench.json. Options: make bench ARGS="--quick".
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench $(ARGS)
+	$(BIN)/python -m tests.bench.ingest
 
 # SIGKILLed workers, a restarted server and every event three times: exits 1 on any lost
 # or duplicate touch or wrong mode. Options: make faults ARGS="--leads 500".

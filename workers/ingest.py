@@ -128,6 +128,7 @@ class Ingestor:
         self._clock = clock
         self._detector = ScannerDetector(after_delivery_seconds=config.scanner_after_delivery_seconds)
         self._recent: OrderedDict[str, None] = OrderedDict()
+        self._in_flight: set[str] = set()
         self.stats: Counter[str] = Counter()
 
     # -- polling
@@ -147,9 +148,24 @@ class Ingestor:
             # Every click of the batch is seen before any is judged (scanner bursts).
             for message in messages:
                 self._note_click(message.get("Body", ""))
-        for message in messages:
-            await self.handle(kind, url, message)
+        # The batch's signals go out together (the workflow takes events in any order);
+        # a message is deleted only once its own signal was accepted.
+        results = await asyncio.gather(*(self._process(kind, url, m) for m in messages))
+        await self._delete_batch(url, [m for m, (_, done) in zip(messages, results) if done])
         return len(messages)
+
+    async def _delete_batch(self, queue_url: str, messages: list[dict[str, Any]]) -> None:
+        if not messages:
+            return
+        response = await asyncio.to_thread(
+            self._sqs.delete_message_batch,
+            QueueUrl=queue_url,
+            Entries=[{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(messages)],
+        )
+        for failed in response.get("Failed", []):
+            # Delivered again later; its event id makes the second signal a no-op.
+            self.stats["delete_failed"] += 1
+            log.warning("could not delete a handled message", code=failed.get("Code"), error=failed.get("Message"))
 
     async def run(self, stop: asyncio.Event) -> None:
         loops = [asyncio.create_task(self._loop(kind, stop), name=f"ingest-{kind}") for kind in self.config.queues()]
@@ -184,48 +200,53 @@ class Ingestor:
 
     async def handle(self, kind: QueueKind, queue_url: str, message: dict[str, Any]) -> str:
         """Judge, signal and acknowledge one SQS message. Returns what happened to it."""
+        label, done = await self._process(kind, queue_url, message)
+        if done:
+            await self._delete(queue_url, message["ReceiptHandle"])
+        return label
+
+    async def _process(self, kind: QueueKind, queue_url: str, message: dict[str, Any]) -> tuple[str, bool]:
+        """What happened to the message, and whether it may now be deleted."""
         body = message.get("Body", "")
-        receipt = message["ReceiptHandle"]
         receives = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
         self.stats["received"] += 1
         try:
             outcome = await self._judge(kind, body)
         except (MalformedEvent, ReplyParseError, InvalidInput) as err:
-            await self._dead_letter(kind, queue_url, message, f"unreadable {kind} message: {err}")
-            return "dead_lettered"
+            await self._dead_letter(kind, message, f"unreadable {kind} message: {err}")
+            return "dead_lettered", True
         except Exception as err:
-            return await self._failed(kind, queue_url, message, receives, err)
+            return await self._failed(kind, message, receives, err)
         if isinstance(outcome, Defer):
             self.stats["deferred"] += 1
             await asyncio.to_thread(
                 self._sqs.change_message_visibility,
                 QueueUrl=queue_url,
-                ReceiptHandle=receipt,
+                ReceiptHandle=message["ReceiptHandle"],
                 VisibilityTimeout=outcome.seconds,
             )
-            return "deferred"
+            return "deferred", False
         if isinstance(outcome, Drop):
             self.stats[outcome.counter] += 1
             log.info("event dropped", queue=kind, counter=outcome.counter, reason=outcome.reason)
-            await self._delete(queue_url, receipt)
-            return outcome.counter
+            return outcome.counter, True
         try:
             for signal in outcome.signals:
                 await self._signal(signal)
         except InvalidInput as err:
             # Our parser built a payload the contract refuses: a bug, kept for a human.
-            await self._dead_letter(kind, queue_url, message, f"{kind} message gave an invalid signal: {err}")
-            return "dead_lettered"
+            await self._dead_letter(kind, message, f"{kind} message gave an invalid signal: {err}")
+            return "dead_lettered", True
         except Exception as err:
-            return await self._failed(kind, queue_url, message, receives, err)
-        await self._delete(queue_url, receipt)
-        return "signalled" if outcome.signals else "recorded"
+            return await self._failed(kind, message, receives, err)
+        return ("signalled" if outcome.signals else "recorded"), True
 
     async def _signal(self, signal: Signal) -> None:
         key = f"{signal.lead_id}:{signal.name}:{signal.payload['event_id']}"
-        if key in self._recent:
+        if key in self._recent or key in self._in_flight:
             self.stats["duplicates"] += 1
             return
+        self._in_flight.add(key)
         try:
             await self._send(signal)
         except LeadNotFound:
@@ -236,6 +257,8 @@ class Ingestor:
             log.info("event for a closed lead", lead_id=signal.lead_id, signal=signal.name)
         else:
             self.stats[f"signal_{signal.name}"] += 1
+        finally:
+            self._in_flight.discard(key)
         self._remember(key)
 
     def _remember(self, key: str) -> None:
@@ -246,13 +269,13 @@ class Ingestor:
             self._recent.popitem(last=False)
 
     async def _failed(
-        self, kind: QueueKind, queue_url: str, message: dict[str, Any], receives: int, err: Exception
-    ) -> str:
+        self, kind: QueueKind, message: dict[str, Any], receives: int, err: Exception
+    ) -> tuple[str, bool]:
         if receives >= self.config.max_receives:
             await self._dead_letter(
-                kind, queue_url, message, f"failed {receives} times, last: {type(err).__name__}: {err}"
+                kind, message, f"failed {receives} times, last: {type(err).__name__}: {err}"
             )
-            return "dead_lettered"
+            return "dead_lettered", True
         self.stats["retried"] += 1
         log.warning(
             "event not handled; SQS will deliver it again",
@@ -261,12 +284,13 @@ class Ingestor:
             error_type=type(err).__name__,
             error=str(err)[:300],
         )
-        return "retried"
+        return "retried", False
 
     async def _delete(self, queue_url: str, receipt: str) -> None:
         await asyncio.to_thread(self._sqs.delete_message, QueueUrl=queue_url, ReceiptHandle=receipt)
 
-    async def _dead_letter(self, kind: QueueKind, queue_url: str, message: dict[str, Any], reason: str) -> None:
+    async def _dead_letter(self, kind: QueueKind, message: dict[str, Any], reason: str) -> None:
+        """Keep the untouched body with the reason; the caller then deletes the original."""
         reason = reason[:_REASON_MAX]
         self.stats["dead_lettered"] += 1
         log.warning("message sent to the dead-letter queue", queue=kind, reason=reason)
@@ -280,7 +304,6 @@ class Ingestor:
                 "sqs_message_id": {"DataType": "String", "StringValue": str(message.get("MessageId", "?"))},
             },
         )
-        await self._delete(queue_url, message["ReceiptHandle"])
 
     # -- judging
 

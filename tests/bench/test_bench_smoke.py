@@ -48,3 +48,13 @@ async def test_every_bench_figure_is_measured_and_positive(tmp_path: Path) -> No
     assert written["machine"]["temporalio"] and written["machine"]["temporal_server"]
     assert written["phases"]["touchpoint"]["touches"] >= 5 * Sizes.quick().leads
     assert len(metrics(result["phases"])) == len(written["metrics"])
+
+
+async def test_the_ingest_bench_runs_and_reports_every_figure() -> None:
+    from tests.bench.ingest import measure, parse_rates
+
+    figures = {**await measure(40, 4), **parse_rates(repeat=1)}
+    assert figures["events"] == 40
+    for key in ("direct_signals_per_s", "ingest_events_per_s", "ratio", "ses_events_parsed_per_s",
+                "replies_classified_per_s"):
+        assert figures[key] > 0, key
