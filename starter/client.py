@@ -142,10 +142,11 @@ class TouchpointClient:
     async def enroll(self, enroll: EnrollLead | Mapping[str, Any]) -> EnrollResult:
         """Start the lead's workflow unless it exists; an existing lead is never restarted.
 
-        `created` comes from describing the workflow first: a lead found running or
-        closed is reported as already enrolled and not started again (a closed one may
-        have unsubscribed). USE_EXISTING covers the race where two callers enroll the
-        same new lead at once: both get the one workflow, and both may report created.
+        One start request does the check: the server refuses it when the workflow id
+        is running (id conflict policy FAIL) or was used before (reuse policy
+        REJECT_DUPLICATE; a closed lead may have unsubscribed). `created` is therefore
+        exact: when two callers enroll the same new lead at once, one gets True and the
+        other False. Only a refused start costs a describe, to report `closed_outcome`.
         """
         enroll = _checked(EnrollLead, enroll)
         if self.email_task_queue and enroll.email_task_queue is None:
@@ -154,33 +155,24 @@ class TouchpointClient:
         lead_id = enroll.lead.id
         workflow_id = names.workflow_id(lead_id)
         async with self._translated(lead_id, "enroll", missing_is_error=False):
-            existing = await self._describe(lead_id)
-            if existing is not None:
-                return EnrollResult(
-                    lead_id=lead_id,
-                    workflow_id=workflow_id,
-                    created=False,
-                    closed_outcome=_closed_outcome(existing),
-                )
             try:
                 await self.temporal.start_workflow(
                     names.WORKFLOW_TYPE,
                     enroll,
                     id=workflow_id,
                     task_queue=self.task_queue,
-                    id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                    id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
                     id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                     search_attributes=initial_search_attributes(enroll),
                     static_summary=summary(enroll),
                 )
             except WorkflowAlreadyStartedError:
-                # Closed between the describe and the start: REJECT_DUPLICATE kept it closed.
-                closed = await self._describe(lead_id)
+                existing = await self._describe(lead_id)
                 return EnrollResult(
                     lead_id=lead_id,
                     workflow_id=workflow_id,
                     created=False,
-                    closed_outcome=_closed_outcome(closed) if closed else None,
+                    closed_outcome=_closed_outcome(existing) if existing is not None else None,
                 )
         return EnrollResult(lead_id=lead_id, workflow_id=workflow_id, created=True)
 
