@@ -107,11 +107,19 @@ class LeadWorkflow:
 
     def _run_is_long_enough(self) -> bool:
         return (
-            self._s.mode != self._run_mode
+            self._mode_changed()
             or self._lead.touches_this_run >= MAX_TOUCHES_PER_RUN
             or self._lead.events_this_run >= MAX_EVENTS_PER_RUN
             or workflow.info().is_continue_as_new_suggested()
         )
+
+    def _mode_changed(self) -> bool:
+        """A new mode starts a new run, except a hold (a reply, a pause): the lead then
+        waits for a person, its history stays small, and a fresh run would only add a
+        workflow task and a sandbox start before staff can read the new state."""
+        if self._s.mode == self._run_mode:
+            return False
+        return not (self._s.mode in machine.HOLDING_MODES and workflow.patched(names.PATCH_HOLD_IN_RUN))
 
     async def _start(self) -> None:
         # Read the mode after loading: an event can arrive (and change it) meanwhile.

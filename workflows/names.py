@@ -28,3 +28,5 @@ INVALID_SEND_WINDOW = "InvalidSendWindow"
 PATCH_SEND_WINDOWS = "send-windows"
 # A second click on a piece within seconds of the last counts as the same visit.
 PATCH_CLICK_VISITS = "click-visits"
+# Entering paused/awaiting_rep keeps the run instead of continuing as new.
+PATCH_HOLD_IN_RUN = "hold-in-run"

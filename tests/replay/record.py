@@ -9,7 +9,7 @@ import asyncio
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from temporalio.client import Client, WorkflowHandle
@@ -59,6 +59,36 @@ async def nurture_clicks_and_trigger(env: WorkflowEnvironment, handle: WorkflowH
     await env.sleep(2 * DAY)
 
 
+async def classified_replies_held_in_run(env: WorkflowEnvironment, handle: WorkflowHandle) -> None:
+    """Out-of-office pause and a rep hold that stay in the run, STOP, a not-now snooze."""
+    today = (await handle.describe()).start_time.date()
+    await env.sleep(2 * DAY)
+    await handle.signal(LeadWorkflow.reply, ReplyEvent(
+        event_id="ooo-1", text="out of office", intent="auto_reply", until=today + 6 * DAY, explanation="header"))
+    await env.sleep(8 * DAY)
+    await handle.signal(LeadWorkflow.engagement, EngagementEvent(event_id="sms-1", kind="sms_opt_out"))
+    await handle.signal(LeadWorkflow.reply, ReplyEvent(event_id="q-1", text="What does it cost?", intent="question"))
+    await env.sleep(DAY)
+    await handle.execute_update(LeadWorkflow.resume, {})
+    await env.sleep(DAY)
+    await handle.signal(LeadWorkflow.reply, ReplyEvent(
+        event_id="nn-1", text="check back in a month", intent="not_now", until=today + 45 * DAY))
+    await env.sleep(DAY)
+
+
+async def nurture_click_visits(env: WorkflowEnvironment, handle: WorkflowHandle) -> None:
+    """A burst on one piece counts once; a second visit a day later moves to follow-up."""
+    at = datetime.now(UTC)
+    await env.sleep(DAY)
+    for n in range(3):
+        await handle.signal(LeadWorkflow.engagement, EngagementEvent(
+            event_id=f"b-{n}", kind="click", content_id="case-study", at=at + timedelta(milliseconds=300 * n)))
+    await env.sleep(DAY)
+    await handle.signal(LeadWorkflow.engagement, EngagementEvent(
+        event_id="later", kind="click", content_id="case-study", at=at + DAY))
+    await env.sleep(2 * DAY)
+
+
 SCENARIOS: dict[str, tuple[str, Scenario]] = {
     # Recorded before send windows (no `send-windows` patch marker): the old path.
     "follow_up_to_nurture": ("follow_up", follow_up_to_nurture),
@@ -68,6 +98,10 @@ SCENARIOS: dict[str, tuple[str, Scenario]] = {
     # Recorded with send windows planned by a local activity.
     "windowed_follow_up_to_nurture": ("follow_up", follow_up_to_nurture),
     "windowed_snooze_pause_resume": ("follow_up", snooze_pause_resume),
+    # Recorded with classified replies, STOP, click visits (`click-visits` patch) and holds
+    # that keep their run (`hold-in-run` patch).
+    "classified_replies_held_in_run": ("follow_up", classified_replies_held_in_run),
+    "nurture_click_visits": ("nurture", nurture_click_visits),
 }
 
 

@@ -26,6 +26,8 @@ def test_every_recorded_scenario_is_committed():
         "nurture_clicks_and_trigger",
         "windowed_follow_up_to_nurture",
         "windowed_snooze_pause_resume",
+        "classified_replies_held_in_run",
+        "nurture_click_visits",
     }
 
 
