@@ -358,7 +358,19 @@ class Ingestor:
         leads = self._ledger.leads_for_recipient("sms", phone_key(sms.from_number))
         if not leads:
             return Drop("unmatched_sms", f"text {sms.inbound_id} is from a number we never texted")
-        return Deliver([sms_signals(sms, lead_id) for lead_id in leads])
+        signals = [sms_signals(sms, lead_id) for lead_id in leads]
+        if sms.keyword is None:
+            # A text reply is classified like an email (no quotes or signatures to strip).
+            verdict = classify(sms.body, today=self._clock().date())
+            extra = {
+                "intent": verdict.intent,
+                "until": verdict.until.isoformat() if verdict.until else None,
+                "explanation": verdict.explanation[:500],
+                "received_at": self._clock().isoformat(),
+            }
+            signals = [Signal(s.lead_id, s.name, {**s.payload, **extra}) for s in signals]
+            self.stats[f"reply_{verdict.intent or 'for_rep'}"] += 1
+        return Deliver(signals)
 
     async def _reply(self, body: str) -> Outcome:
         notification = unwrap_sns(body)

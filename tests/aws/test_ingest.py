@@ -349,6 +349,16 @@ async def test_sms_stop_reaches_every_lead_texted_at_that_number(queues, aws, le
     assert ingestor.stats["unmatched_sms"] == 1
 
 
+async def test_a_text_that_is_not_a_keyword_is_a_classified_reply(queues, aws, ledger, sent):
+    ledger.record_recipient("sms", phone_key("+14255550182"), "crm-1")
+    ingestor = make_ingestor(queues, aws, ledger, sent)
+    queues.put(queues.sms, sns_envelope(inbound_sms("Not interested, we went with another vendor", from_number="+14255550182")))
+    await drain(ingestor, "sms")
+    (signal,) = sent.signals
+    assert (signal.name, signal.payload["channel"], signal.payload["intent"]) == ("reply", "sms", "negative")
+    assert signal.payload["explanation"]
+
+
 # --------------------------------------------------------------------- crash
 
 
