@@ -385,7 +385,8 @@ class Ingestor:
         lead_id, matched_by = self._match(email)
         if lead_id is None:
             return Drop("unmatched_reply", f"inbound mail {provider_id}: no signed reply-to and no known thread")
-        received = email.date or _parse_time(mail_meta.get("timestamp")) or self._clock()
+        # When SES received it, not the sender's Date header (any clock, any value).
+        received = _parse_time(mail_meta.get("timestamp")) or email.date or self._clock()
         text = strip_reply(email.text)
         verdict = classify(text, subject=email.subject, auto_headers=email.auto_headers, today=received.date())
         payload: dict[str, Any] = {
