@@ -382,7 +382,9 @@ class Ingestor:
             )
         raw = await self._raw_mail(notification)
         email = parse_email(raw)
-        lead_id, matched_by = self._match(email)
+        # The envelope recipients SES saw first: headers can omit a Bcc'd reply address.
+        envelope = (notification.get("receipt") or {}).get("recipients") or []
+        lead_id, matched_by = self._match(email, [a for a in envelope if isinstance(a, str)])
         if lead_id is None:
             return Drop("unmatched_reply", f"inbound mail {provider_id}: no signed reply-to and no known thread")
         # When SES received it, not the sender's Date header (any clock, any value).
@@ -425,10 +427,10 @@ class Ingestor:
             "inbound mail notification has neither 'content' (SNS action) nor an S3 action naming the object"
         )
 
-    def _match(self, email: InboundEmail) -> tuple[str | None, str]:
+    def _match(self, email: InboundEmail, envelope: list[str]) -> tuple[str | None, str]:
         """Never by the From address: anyone can write it."""
         if self._secrets:
-            for address in email.recipients:
+            for address in [*envelope, *email.recipients]:
                 lead_id = verify_reply_token(address, self._secrets)
                 if lead_id:
                     return lead_id, "signed reply-to"

@@ -240,7 +240,8 @@ async def test_scanner_clicks_are_signalled_as_automated(queues, aws, ledger, se
 # ------------------------------------------------------------------- replies
 
 
-def received(raw: str, *, message_id: str = "inbound-0001", encoding: str = "UTF8", s3: tuple[str, str] | None = None) -> str:
+def received(raw: str, *, message_id: str = "inbound-0001", encoding: str = "UTF8", s3: tuple[str, str] | None = None,
+             envelope: list[str] | None = None) -> str:
     """An SES receipt-rule notification (SNS action, or S3 action for large mail)."""
     import base64
 
@@ -248,7 +249,7 @@ def received(raw: str, *, message_id: str = "inbound-0001", encoding: str = "UTF
                               "encoding": encoding}
     notification: dict[str, Any] = {
         "notificationType": "Received",
-        "receipt": {"timestamp": "2026-11-23T10:00:00.000Z", "recipients": ["replies@harborview.example"],
+        "receipt": {"timestamp": "2026-11-23T10:00:00.000Z", "recipients": envelope or ["replies@harborview.example"],
                     "spamVerdict": {"status": "PASS"}, "virusVerdict": {"status": "PASS"}, "action": action},
         "mail": {"timestamp": "2026-11-23T10:00:00.000Z", "source": "dana@acme.example", "messageId": message_id,
                  "destination": ["replies@harborview.example"]},
@@ -311,6 +312,15 @@ async def test_a_reply_with_a_forged_from_and_no_token_or_thread_is_not_matched(
     await drain(ingestor, "replies")
     assert sent.signals == [] and ingestor.stats["unmatched_reply"] == 1
     assert queues.count(queues.replies) == 0
+
+
+async def test_the_envelope_recipient_matches_when_the_headers_do_not_name_it(queues, aws, ledger, sent):
+    ingestor = make_ingestor(queues, aws, ledger, sent)
+    envelope = make_reply_address("crm-0042", SECRET, "reply.harborview.example")
+    queues.put(queues.replies, received(reply_mail("team@acme.example", "Thanks, can you send pricing?"), envelope=[envelope]))
+    await drain(ingestor, "replies")
+    (signal,) = sent.signals
+    assert signal.lead_id == "crm-0042"
 
 
 async def test_large_mail_is_read_from_s3(queues, aws, ledger, sent, aws_client):
