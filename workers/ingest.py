@@ -33,12 +33,12 @@ Counters are logged every `report_every_seconds` and on stop (`ingest stats`).
 from __future__ import annotations
 
 import asyncio
-import json
+import base64
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 import structlog
@@ -70,8 +70,9 @@ REPLY_TEXT_MAX = 100_000
 
 @dataclass(frozen=True)
 class Deliver:
+    """These signals (none: the ledger took what the message said), then delete."""
+
     signals: list[Signal]
-    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -219,6 +220,7 @@ class Ingestor:
             return await self._failed(kind, message, receives, err)
         if isinstance(outcome, Defer):
             self.stats["deferred"] += 1
+            log.debug("message put back", queue=kind, reason=outcome.reason, seconds=outcome.seconds)
             await asyncio.to_thread(
                 self._sqs.change_message_visibility,
                 QueueUrl=queue_url,
@@ -309,9 +311,9 @@ class Ingestor:
 
     async def _judge(self, kind: QueueKind, body: str) -> Outcome:
         if kind == "events":
-            return self._ses_event(parse_ses_event(body))
+            return await self._ses_event(parse_ses_event(body))
         if kind == "sms":
-            return self._sms(body)
+            return await self._sms(body)
         return await self._reply(body)
 
     def _note_click(self, body: str) -> None:
@@ -322,18 +324,21 @@ class Ingestor:
         if event.event_type == "Click" and event.link:
             self._detector.note_click(event.message_id, event.link, event.timestamp)
 
-    def _ses_event(self, event: SesEvent) -> Outcome:
+    async def _ses_event(self, event: SesEvent) -> Outcome:
         if event.event_type == "Delivery":
             self._detector.note_delivery(event.message_id, event.timestamp)
         if event.lead_id is None:
             return Drop("not_ours", f"SES {event.event_type} for message {event.message_id} carries no lead_id tag")
-        # Ledger first: idempotent, and a send reconciled here is never sent again.
+        # Ledger first: idempotent, and a send reconciled here is never sent again. In a
+        # thread: SQLite fsyncs and DynamoDB is a network call, neither on the event loop.
         if event.event_type == "Send" and event.send_key:
-            self._ledger.record_provider_event(event.send_key, event.message_id)
+            await asyncio.to_thread(self._ledger.record_provider_event, event.send_key, event.message_id)
         if event.opt_out_reason:
-            self._ledger.record_opt_out(event.lead_id, reason=event.opt_out_reason, at=event.timestamp)
+            await asyncio.to_thread(
+                self._ledger.record_opt_out, event.lead_id, reason=event.opt_out_reason, at=event.timestamp
+            )
         if event.signal is None:
-            return Deliver([], note=f"{event.event_type} recorded")
+            return Deliver([])
         signal = event.signal
         if event.event_type == "Click":
             age = (self._clock() - event.timestamp).total_seconds()
@@ -353,9 +358,9 @@ class Ingestor:
             signal = Signal(signal.lead_id, signal.name, {**signal.payload, "automated": verdict.automated})
         return Deliver([signal])
 
-    def _sms(self, body: str) -> Outcome:
+    async def _sms(self, body: str) -> Outcome:
         sms = parse_inbound_sms(body)
-        leads = self._ledger.leads_for_recipient("sms", phone_key(sms.from_number))
+        leads = await asyncio.to_thread(self._ledger.leads_for_recipient, "sms", phone_key(sms.from_number))
         if not leads:
             return Drop("unmatched_sms", f"text {sms.inbound_id} is from a number we never texted")
         signals = [sms_signals(sms, lead_id) for lead_id in leads]
@@ -384,7 +389,9 @@ class Ingestor:
         email = parse_email(raw)
         # The envelope recipients SES saw first: headers can omit a Bcc'd reply address.
         envelope = (notification.get("receipt") or {}).get("recipients") or []
-        lead_id, matched_by = self._match(email, [a for a in envelope if isinstance(a, str)])
+        lead_id, matched_by = await asyncio.to_thread(
+            self._match, email, [a for a in envelope if isinstance(a, str)]
+        )
         if lead_id is None:
             return Drop("unmatched_reply", f"inbound mail {provider_id}: no signed reply-to and no known thread")
         # When SES received it, not the sender's Date header (any clock, any value).
@@ -409,8 +416,6 @@ class Ingestor:
         content = notification.get("content")
         if isinstance(content, str) and content:
             if str(action.get("encoding", "UTF8")).upper() == "BASE64":
-                import base64
-
                 try:
                     return base64.b64decode(content, validate=True)
                 except ValueError as err:
