@@ -51,3 +51,11 @@ def aws_client(aws: str):
         return boto3.client(service, region_name=REGION, endpoint_url=aws, **kwargs)
 
     return make
+
+
+def queued(sqs, url: str) -> int:
+    """Messages in the queue, visible or in flight (a consumer holds them)."""
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    )["Attributes"]
+    return sum(int(value) for value in attributes.values())

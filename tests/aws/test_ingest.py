@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from activities.config import IngestConfig
+from tests.aws.conftest import queued
 from activities.ledger import SqliteSendLedger
 from activities.ses_events import Signal
 from activities.sms_inbound import phone_key
@@ -69,10 +70,7 @@ class Queues:
                 self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
 
     def count(self, url: str) -> int:
-        attributes = self.sqs.get_queue_attributes(
-            QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-        )["Attributes"]
-        return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
+        return queued(self.sqs, url)
 
 
 @pytest.fixture

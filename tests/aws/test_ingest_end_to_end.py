@@ -27,6 +27,7 @@ from activities.sms_inbound import phone_key
 from activities.tokens import make_reply_address
 from starter.client import TouchpointClient
 from starter.errors import LeadClosed
+from tests.aws.conftest import queued
 from tests.aws.test_ingest import received, reply_mail
 from tests.inbound_fixtures import BROWSER, inbound_sms, ses_event
 from tests.workflows.fakes import Recorder
@@ -113,13 +114,7 @@ async def run_until_empty(ingestor: Ingestor, sqs: Any, queue_urls: dict[str, st
         for kind in queue_urls:
             while await ingestor.poll(kind):
                 pass
-        left = 0
-        for url in queue_urls.values():
-            attributes = sqs.get_queue_attributes(
-                QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-            )["Attributes"]
-            left += sum(int(v) for v in attributes.values())
-        if left == 0:
+        if sum(queued(sqs, url) for url in queue_urls.values()) == 0:
             return
         await asyncio.sleep(0.5)
 

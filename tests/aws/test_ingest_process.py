@@ -18,6 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from starter.client import TouchpointClient
+from tests.aws.conftest import queued
 from tests.inbound_fixtures import BROWSER, ses_event, sns_envelope
 from tests.workflows.fakes import Recorder
 from workflows import search_attributes
@@ -28,13 +29,6 @@ from workflows.sandbox import workflow_runner
 REGION = "us-east-1"
 LEADS = 20
 PIECES = 6  # human clicks per lead, each on its own piece: every one must count exactly once
-
-
-def queued(sqs, url: str) -> int:
-    attributes = sqs.get_queue_attributes(
-        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-    )["Attributes"]
-    return sum(int(v) for v in attributes.values())
 
 
 def start_ingest(env: dict[str, str], log: Path) -> subprocess.Popen:
