@@ -32,7 +32,7 @@ from temporalio.common import (
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.cadences import CadenceError, CadenceStore
+from activities.content.cadences import CadenceError, CadenceStore
 from starter.errors import (
     CommandRejected,
     InvalidInput,
@@ -221,45 +221,45 @@ class TouchpointClient:
     # Fire-and-forget machine events; the workflow deduplicates them by event_id.
 
     async def reply(self, lead_id: str, event: ReplyEvent | Mapping[str, Any]) -> None:
-        await self._signal(lead_id, "reply", _checked(ReplyEvent, event))
+        await self._signal(lead_id, names.SIGNAL_REPLY, _checked(ReplyEvent, event))
 
     async def engagement(self, lead_id: str, event: EngagementEvent | Mapping[str, Any]) -> None:
-        await self._signal(lead_id, "engagement", _checked(EngagementEvent, event))
+        await self._signal(lead_id, names.SIGNAL_ENGAGEMENT, _checked(EngagementEvent, event))
 
     async def delivery(self, lead_id: str, event: DeliveryEvent | Mapping[str, Any]) -> None:
-        await self._signal(lead_id, "delivery", _checked(DeliveryEvent, event))
+        await self._signal(lead_id, names.SIGNAL_DELIVERY, _checked(DeliveryEvent, event))
 
     async def trigger(self, lead_id: str, event: TriggerEvent | Mapping[str, Any]) -> None:
-        await self._signal(lead_id, "trigger", _checked(TriggerEvent, event))
+        await self._signal(lead_id, names.SIGNAL_TRIGGER, _checked(TriggerEvent, event))
 
     # --------------------------------------------------------------- updates
     # Human commands: validated by the workflow, answered with the new state.
 
     async def snooze(self, lead_id: str, command: SnoozeInput | Mapping[str, Any]) -> LeadState:
-        return await self._update(lead_id, "snooze", _checked(SnoozeInput, command))
+        return await self._update(lead_id, names.UPDATE_SNOOZE, _checked(SnoozeInput, command))
 
     async def pause(self, lead_id: str, command: PauseInput | Mapping[str, Any]) -> LeadState:
-        return await self._update(lead_id, "pause", _checked(PauseInput, command))
+        return await self._update(lead_id, names.UPDATE_PAUSE, _checked(PauseInput, command))
 
     async def resume(self, lead_id: str, command: ResumeInput | Mapping[str, Any] | None = None) -> LeadState:
-        return await self._update(lead_id, "resume", _checked(ResumeInput, command or {}))
+        return await self._update(lead_id, names.UPDATE_RESUME, _checked(ResumeInput, command or {}))
 
     async def move(self, lead_id: str, command: MoveInput | Mapping[str, Any]) -> LeadState:
-        return await self._update(lead_id, "move", _checked(MoveInput, command))
+        return await self._update(lead_id, names.UPDATE_MOVE, _checked(MoveInput, command))
 
     async def close(self, lead_id: str, command: CloseInput | Mapping[str, Any]) -> LeadState:
-        return await self._update(lead_id, "close", _checked(CloseInput, command))
+        return await self._update(lead_id, names.UPDATE_CLOSE, _checked(CloseInput, command))
 
     async def complete_task(self, lead_id: str, command: CompleteTaskInput | Mapping[str, Any]) -> LeadState:
-        return await self._update(lead_id, "complete_task", _checked(CompleteTaskInput, command))
+        return await self._update(lead_id, names.UPDATE_COMPLETE_TASK, _checked(CompleteTaskInput, command))
 
     # ----------------------------------------------------------------- reads
 
     async def state(self, lead_id: str) -> LeadState:
         """The lead's state; also answers for a closed lead while a worker is running."""
         handle = self.temporal.get_workflow_handle(names.workflow_id(lead_id))
-        async with self._translated(lead_id, "state"), self._answered(lead_id, "state"):
-            return await handle.query("state", result_type=LeadState)
+        async with self._translated(lead_id, names.QUERY_STATE), self._answered(lead_id, names.QUERY_STATE):
+            return await handle.query(names.QUERY_STATE, result_type=LeadState)
 
     async def list(
         self,
@@ -277,7 +277,7 @@ class TouchpointClient:
                 found = execution.typed_search_attributes
                 leads.append(
                     LeadSummary(
-                        lead_id=execution.id.removeprefix("lead-"),
+                        lead_id=names.lead_id_of(execution.id),
                         mode=found.get(sa.LEAD_MODE),
                         next_touch_at=found.get(sa.LEAD_NEXT_TOUCH_AT),
                         step=found.get(sa.LEAD_STEP),

@@ -1,7 +1,7 @@
 """Builders for what AWS delivers to the ingestion consumer, shaped as AWS documents it.
 
 - `ses_event`: an SES event record ("Examples of event data that Amazon SES publishes
-  to Amazon SNS"), tagged the way `activities/ses.py` tags our sends.
+  to Amazon SNS"), tagged the way `activities/delivery/ses.py` tags our sends.
 - `sns_envelope` / `sns_subscription_confirmation`: the SNS HTTP/SQS message around it.
 - `inbound_sms`: an AWS End User Messaging SMS two-way payload.
 
@@ -16,7 +16,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from activities.ses import tag_value
+from activities.common.ses_tags import tag_value
 
 LEAD_ID = "crm-0042"
 STEP_KEY = "day-1-case-study"

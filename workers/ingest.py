@@ -4,10 +4,10 @@ Long-polls up to three SQS queues fed by SNS and turns each message into a signa
 the lead's workflow:
 
 - events: SES configuration-set events (Send, Delivery, Bounce, Complaint, Reject,
-  Open, Click, Subscription, DeliveryDelay, Rendering Failure; activities/ses_events.py);
+  Open, Click, Subscription, DeliveryDelay, Rendering Failure; activities/inbound/ses_events.py);
 - replies: SES inbound mail (receipt rule → SNS with the raw MIME, or an S3 action for
-  mail over SNS's size limit; activities/replies.py matches, strips and classifies it);
-- sms: inbound texts (STOP/START and replies; activities/sms_inbound.py).
+  mail over SNS's size limit; activities/inbound/replies.py matches, strips and classifies it);
+- sms: inbound texts (STOP/START and replies; activities/inbound/sms.py).
 
 Delivery guarantees, message by message:
 
@@ -43,20 +43,29 @@ from typing import Any
 
 import structlog
 
-from activities.clicks import ScannerDetector
-from activities.config import IngestConfig, QueueKind
-from activities.ledger import SendLedger
-from activities.replies import (
+from activities.common.phones import phone_key
+from activities.common.tokens import verify_reply_token
+from activities.delivery.config import IngestConfig, QueueKind
+from activities.inbound.clicks import ScannerDetector
+from activities.inbound.replies import (
     InboundEmail,
     ReplyParseError,
     classify,
     parse_email,
     strip_reply,
 )
-from activities.ses_events import MalformedEvent, SesEvent, Signal, bounded_event_id, parse_ses_event, unwrap_sns
-from activities.sms_inbound import parse_inbound_sms, phone_key, sms_signals
-from activities.tokens import verify_reply_token
+from activities.inbound.ses_events import (
+    MalformedEvent,
+    SesEvent,
+    Signal,
+    bounded_event_id,
+    parse_ses_event,
+    unwrap_sns,
+)
+from activities.inbound.sms import parse_inbound_sms, sms_signals
+from activities.stores.ledger import SendLedger
 from starter.errors import InvalidInput, LeadClosed, LeadNotFound
+from workflows import names
 
 log = structlog.get_logger("touchpoint.ingest")
 
@@ -408,7 +417,7 @@ class Ingestor:
             "explanation": f"{verdict.explanation} (matched by {matched_by})"[:500],
         }
         self.stats[f"reply_{verdict.intent or 'for_rep'}"] += 1
-        return Deliver([Signal(lead_id, "reply", payload)])
+        return Deliver([Signal(lead_id, names.SIGNAL_REPLY, payload)])
 
     async def _raw_mail(self, notification: dict[str, Any]) -> bytes:
         receipt = notification.get("receipt") or {}
@@ -442,8 +451,9 @@ class Ingestor:
         for thread_id in email.thread_ids:
             for candidate in _message_id_candidates(thread_id):
                 send_key = self._ledger.send_for_message(candidate)
-                if send_key:
-                    return send_key.split(":", 1)[0], "thread"
+                parsed = names.parse_send_key(send_key) if send_key else None
+                if parsed is not None:
+                    return parsed.lead_id, "thread"
         return None, ""
 
 
@@ -475,8 +485,8 @@ async def run_ingest(settings: Any) -> None:
     """The `touchpoint ingest` process: until SIGTERM/SIGINT, then finish the batch."""
     import sys
 
-    from activities.aws import aws_client
-    from activities.email import build_ledger
+    from activities.common.aws import aws_client
+    from activities.delivery.email import build_ledger
     from starter.client import TouchpointClient
     from starter.errors import TemporalUnavailable
     from workers.logging import configure_logging

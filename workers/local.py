@@ -29,7 +29,7 @@ from workers.client import connect
 from workers.logging import configure_logging
 from workers.settings import Settings
 from workers.worker import build_worker, load_activities, run_process, run_until_stopped
-from workflows import names, search_attributes
+from workflows import search_attributes
 
 HOST = "127.0.0.1"
 PORT = 7233

@@ -24,9 +24,9 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from activities.config import (
-    IngestConfig,
+from activities.delivery.config import (
     DeliveryConfig,
+    IngestConfig,
     LedgerConfig,
     SenderProfile,
     SesConfig,
@@ -96,7 +96,7 @@ class Settings(BaseSettings):
     )
 
     # -- Delivery through AWS or SMTP. Unset: local files (outbox, JSON lines). The nested
-    # ones are JSON objects with the fields of activities/config.py's models, e.g.
+    # ones are JSON objects with the fields of activities/delivery/config.py's models, e.g.
     # TOUCHPOINT_SES='{"region": "us-east-1", "configuration_set": "touchpoint"}'.
     email_transport: Literal["outbox", "ses", "smtp"] = "outbox"
     # Email on its own task queue, where one rate holds across all worker processes.

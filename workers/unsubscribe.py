@@ -8,7 +8,7 @@ workflow. GET only shows a page with that button: mail scanners and link preview
 follow every GET, and a GET that unsubscribed would unsubscribe people who never asked.
 
 The answer never tells whether the lead exists: an unknown or closed lead gets the same
-"you are unsubscribed" page. The token (an HMAC-signed lead id, activities/tokens.py) is
+"you are unsubscribed" page. The token (an HMAC-signed lead id, activities/common/tokens.py) is
 never logged, nor any email address or name; logs carry the lead id and the event id.
 
 The server is stdlib `ThreadingHTTPServer` (no new dependency); each request runs on
@@ -34,7 +34,7 @@ from urllib.parse import unquote, urlsplit
 
 import structlog
 
-from activities.tokens import UNSUBSCRIBE_PATH, verify_unsubscribe_token
+from activities.common.tokens import UNSUBSCRIBE_PATH, verify_unsubscribe_token
 from starter.client import TouchpointClient
 from starter.errors import LeadClosed, LeadNotFound, TemporalUnavailable
 from workers.logging import configure_logging

@@ -8,19 +8,19 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Coroutine
-from typing import Any, NoReturn
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from typing import Any, NoReturn
 
 import structlog
 from pydantic import ValidationError
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities import build_activities, load_and_check
-from activities.aws import aws_client
-from activities.cadences import CadenceError
-from activities.templates import TemplateRenderError
+from activities.common.aws import aws_client
+from activities.content.cadences import CadenceError
+from activities.content.templates import TemplateRenderError
+from activities.registry import build_activities, load_and_check
 from workers.client import connect
 from workers.interceptors import LeadLogContextInterceptor
 from workers.logging import configure_logging

@@ -30,7 +30,6 @@ with workflow.unsafe.imports_passed_through():
     import workflows.cadence as rules
     import workflows.lead_machine as machine
     import workflows.names as names
-    from workflows.send_window_models import PlannedSend
     from workflows.models import (
         CadenceDefinition,
         CadenceStep,
@@ -52,6 +51,7 @@ with workflow.unsafe.imports_passed_through():
         TouchResult,
         TriggerEvent,
     )
+    from workflows.send_window_models import PlannedSend
 
 ACTIVITY_TIMEOUT = timedelta(minutes=2)
 # Unlimited attempts with capped backoff: a provider outage delays touches, never drops them.
@@ -59,12 +59,7 @@ ACTIVITY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     backoff_coefficient=2.0,
     maximum_interval=timedelta(minutes=10),
-    non_retryable_error_types=[
-        names.TEMPLATE_ERROR,
-        names.UNKNOWN_CADENCE,
-        names.DELIVERY_REJECTED,
-        names.INVALID_SEND_WINDOW,
-    ],
+    non_retryable_error_types=list(names.NON_RETRYABLE_ERRORS),
 )
 # A run ends (continue-as-new) after this many touches or events even when the
 # server has not suggested it yet, so a lead in nurture for years keeps a small history.
@@ -341,27 +336,27 @@ class LeadWorkflow:
 
     # ----------------------------------------------------------------- signals
 
-    @workflow.signal(name="reply")
+    @workflow.signal(name=names.SIGNAL_REPLY)
     def reply(self, event: ReplyEvent | dict[str, Any]) -> None:
-        self._lead.receive("reply", event, ReplyEvent, self._lead.on_reply)
+        self._lead.receive(names.SIGNAL_REPLY, event, ReplyEvent, self._lead.on_reply)
 
-    @workflow.signal(name="engagement")
+    @workflow.signal(name=names.SIGNAL_ENGAGEMENT)
     def engagement(self, event: EngagementEvent | dict[str, Any]) -> None:
-        self._lead.receive("engagement", event, EngagementEvent, self._lead.on_engagement)
+        self._lead.receive(names.SIGNAL_ENGAGEMENT, event, EngagementEvent, self._lead.on_engagement)
 
-    @workflow.signal(name="delivery")
+    @workflow.signal(name=names.SIGNAL_DELIVERY)
     def delivery(self, event: DeliveryEvent | dict[str, Any]) -> None:
-        self._lead.receive("delivery", event, DeliveryEvent, self._lead.on_delivery)
+        self._lead.receive(names.SIGNAL_DELIVERY, event, DeliveryEvent, self._lead.on_delivery)
 
-    @workflow.signal(name="trigger")
+    @workflow.signal(name=names.SIGNAL_TRIGGER)
     def trigger(self, event: TriggerEvent | dict[str, Any]) -> None:
-        self._lead.receive("trigger", event, TriggerEvent, self._lead.on_trigger)
+        self._lead.receive(names.SIGNAL_TRIGGER, event, TriggerEvent, self._lead.on_trigger)
 
     # ----------------------------------------------------------------- updates
     # Updates rather than signals: support staff need to know the command was
     # accepted, and why not when it was refused.
 
-    @workflow.update(name="snooze")
+    @workflow.update(name=names.UPDATE_SNOOZE)
     def snooze(self, command: SnoozeInput | dict[str, Any]) -> LeadState:
         return self._lead.on_snooze(machine.parse_command(SnoozeInput, command))
 
@@ -369,7 +364,7 @@ class LeadWorkflow:
     def _check_snooze(self, command: SnoozeInput | dict[str, Any]) -> None:
         self._lead.check_snooze(machine.parse_command(SnoozeInput, command))
 
-    @workflow.update(name="pause")
+    @workflow.update(name=names.UPDATE_PAUSE)
     def pause(self, command: PauseInput | dict[str, Any]) -> LeadState:
         return self._lead.on_pause(machine.parse_command(PauseInput, command))
 
@@ -377,7 +372,7 @@ class LeadWorkflow:
     def _check_pause(self, command: PauseInput | dict[str, Any]) -> None:
         self._lead.check_pause(machine.parse_command(PauseInput, command))
 
-    @workflow.update(name="resume")
+    @workflow.update(name=names.UPDATE_RESUME)
     def resume(self, command: ResumeInput | dict[str, Any]) -> LeadState:
         return self._lead.on_resume(machine.parse_command(ResumeInput, command))
 
@@ -385,7 +380,7 @@ class LeadWorkflow:
     def _check_resume(self, command: ResumeInput | dict[str, Any]) -> None:
         self._lead.check_resume(machine.parse_command(ResumeInput, command))
 
-    @workflow.update(name="move")
+    @workflow.update(name=names.UPDATE_MOVE)
     def move(self, command: MoveInput | dict[str, Any]) -> LeadState:
         return self._lead.on_move(machine.parse_command(MoveInput, command))
 
@@ -393,7 +388,7 @@ class LeadWorkflow:
     def _check_move(self, command: MoveInput | dict[str, Any]) -> None:
         self._lead.check_move(machine.parse_command(MoveInput, command))
 
-    @workflow.update(name="close")
+    @workflow.update(name=names.UPDATE_CLOSE)
     def close(self, command: CloseInput | dict[str, Any]) -> LeadState:
         return self._lead.on_close(machine.parse_command(CloseInput, command))
 
@@ -401,7 +396,7 @@ class LeadWorkflow:
     def _check_close(self, command: CloseInput | dict[str, Any]) -> None:
         self._lead.check_close(machine.parse_command(CloseInput, command))
 
-    @workflow.update(name="complete_task")
+    @workflow.update(name=names.UPDATE_COMPLETE_TASK)
     def complete_task(self, command: CompleteTaskInput | dict[str, Any]) -> LeadState:
         return self._lead.on_complete_task(machine.parse_command(CompleteTaskInput, command))
 
@@ -411,6 +406,6 @@ class LeadWorkflow:
 
     # ------------------------------------------------------------------- query
 
-    @workflow.query(name="state")
+    @workflow.query(name=names.QUERY_STATE)
     def state(self) -> LeadState:
         return self._s

@@ -45,9 +45,9 @@ from workflows.models import (
     Outcome,
     PauseInput,
     RejectedEvent,
+    ReplyEvent,
     RepTask,
     RepTaskInput,
-    ReplyEvent,
     ResumeInput,
     SnoozeInput,
     TouchInput,
@@ -56,7 +56,11 @@ from workflows.models import (
     TransitionRecord,
     TriggerEvent,
 )
-from workflows.send_window_models import PlannedSend, PlanSendInput, region_from_attributes
+from workflows.send_window_models import (
+    PlannedSend,
+    PlanSendInput,
+    region_from_attributes,
+)
 
 # Bounded lists keep the state (and the continue-as-new input) small for years.
 KEEP_TOUCHES = 50
@@ -167,7 +171,7 @@ class LeadMachine:
         attributes = self.lead.attributes
         return PlanSendInput(
             lead_id=self.lead.id,
-            send_key=f"{self.lead.id}:{self.m.touch_seq + 1:05d}:{step.key}",
+            send_key=names.send_key(self.lead.id, self.m.touch_seq + 1, step.key),
             channel=step.channel,
             due_at=due,
             lead_timezone=self.lead.timezone,
@@ -191,7 +195,7 @@ class LeadMachine:
             and step.channel == Channel.EMAIL
         )
         return TouchInput(
-            send_key=f"{self.lead.id}:{seq:05d}:{step.key}",
+            send_key=names.send_key(self.lead.id, seq, step.key),
             lead=self.lead,
             context=self.input.context,
             cadence=cadence.ref,
@@ -616,10 +620,6 @@ def rejection(err: ActivityError) -> str | None:
 def blocking_problem(err: ActivityError | ApplicationError) -> str | None:
     """The message of an error a retry cannot fix (bad template, unknown cadence)."""
     cause = err.cause if isinstance(err, ActivityError) else err
-    if isinstance(cause, ApplicationError) and cause.type in (
-        names.TEMPLATE_ERROR,
-        names.UNKNOWN_CADENCE,
-        names.INVALID_SEND_WINDOW,
-    ):
+    if isinstance(cause, ApplicationError) and cause.type in names.BLOCKING_ERRORS:
         return cause.message
     return None

@@ -2,7 +2,7 @@
 
 Pure pydantic v2 models, safe to import inside the workflow sandbox: no I/O beyond the
 zone-database lookup that validates a zone name, no environment reads, no clock.
-The rules that apply them live in activities/send_windows.py.
+The rules that apply them live in activities/windows/planner.py.
 
 Where a lead is: its IANA zone (Lead.timezone) sets the hours; its country (explicit, or
 derived from the zone) sets the public holidays; its region, an ISO 3166-2 code such as
@@ -19,7 +19,14 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime, time
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from workflows.models import Channel
 

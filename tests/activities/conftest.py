@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from activities.cadences import CadenceStore, touch_steps
-from activities.config import DeliveryConfig
-from activities.templates import TemplateRenderer
+from activities.content.cadences import CadenceStore, touch_steps
+from activities.content.templates import TemplateRenderer
+from activities.delivery.config import DeliveryConfig
 from workflows.models import EnrollLead, Lead, TouchInput
 
 # The enrollment from DESIGN.md, as another service would send it.

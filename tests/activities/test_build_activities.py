@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 from temporalio import activity
 
-from activities import build_activities, load_and_check
-from activities.cadences import CadenceError
-from activities.config import DeliveryConfig
+from activities.content.cadences import CadenceError
+from activities.delivery.config import DeliveryConfig
+from activities.registry import build_activities, load_and_check
 from workflows import names
 
 

@@ -7,7 +7,7 @@ import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.cadences import PACKAGED_DIR, CadenceActivities, CadenceError, CadenceStore
+from activities.content.cadences import PACKAGED_DIR, CadenceActivities, CadenceError, CadenceStore
 from workflows import names
 from workflows.models import Channel, LoadCadenceInput
 

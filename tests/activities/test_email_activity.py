@@ -11,9 +11,9 @@ from structlog.testing import capture_logs
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.config import DeliveryConfig
-from activities.email import EmailActivities, OutboxTransport
-from activities.templates import TemplateRenderer
+from activities.content.templates import TemplateRenderer
+from activities.delivery.config import DeliveryConfig
+from activities.delivery.email import EmailActivities, OutboxTransport
 from workflows import names
 from workflows.models import EnrollLead, TouchInput
 

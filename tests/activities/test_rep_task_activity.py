@@ -5,9 +5,9 @@ from collections.abc import Callable
 
 import pytest
 
-from activities.config import DeliveryConfig
-from activities.tasks import JsonlTaskSink, RepTaskActivities
-from activities.templates import TemplateRenderer
+from activities.content.templates import TemplateRenderer
+from activities.delivery.config import DeliveryConfig
+from activities.delivery.rep_tasks import JsonlTaskSink, RepTaskActivities
 from workflows.models import EnrollLead, RepTaskInput, TouchInput
 
 

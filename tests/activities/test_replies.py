@@ -1,4 +1,4 @@
-"""Inbound replies (activities/replies.py): parse what mail clients send, keep the new
+"""Inbound replies (activities/inbound/replies.py): parse what mail clients send, keep the new
 text, and read it as a careful human would.
 
 The corpus in tests/fixtures/replies/ is raw MIME as Gmail, Outlook (web, desktop,
@@ -17,7 +17,7 @@ from typing import get_args
 
 import pytest
 
-from activities.replies import (
+from activities.inbound.replies import (
     Classification,
     InboundEmail,
     ReplyClass,
@@ -26,7 +26,7 @@ from activities.replies import (
     parse_email,
     strip_reply,
 )
-from workflows.models import ReplyIntent, ReplyEvent
+from workflows.models import ReplyEvent, ReplyIntent
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "replies"
 MANIFEST = tomllib.loads((FIXTURES / "expected.toml").read_text(encoding="utf-8"))
@@ -551,7 +551,7 @@ def test_classification_is_deterministic() -> None:
 def test_an_out_of_office_date_just_past_is_not_read_as_a_year_away() -> None:
     from datetime import date
 
-    from activities.replies import classify
+    from activities.inbound.replies import classify
 
     verdict = classify(
         "I am out of the office and will be back on November 20.",

@@ -6,8 +6,8 @@ import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.config import DeliveryConfig
-from activities.send_windows import INVALID_SEND_WINDOW, SendWindowActivities
+from activities.delivery.config import DeliveryConfig
+from activities.windows.planner import INVALID_SEND_WINDOW, SendWindowActivities
 from workflows.models import Channel, EnrollLead
 from workflows.send_window_models import (
     PlannedSend,

@@ -6,9 +6,9 @@ from collections.abc import Callable
 import pytest
 from structlog.testing import capture_logs
 
-from activities.config import DeliveryConfig
-from activities.sms import SmsActivities, SmsOutboxTransport
-from activities.templates import TemplateRenderer
+from activities.content.templates import TemplateRenderer
+from activities.delivery.config import DeliveryConfig
+from activities.delivery.sms import SmsActivities, SmsOutboxTransport
 from workflows.models import EnrollLead, TouchInput
 
 
@@ -87,8 +87,8 @@ def test_a_text_records_its_recipient_hash_so_a_stop_finds_the_lead(
     example: EnrollLead,
     make_touch: Callable[..., TouchInput],
 ) -> None:
-    from activities.ledger import SqliteSendLedger
-    from activities.sms_inbound import phone_key
+    from activities.common.phones import phone_key
+    from activities.stores.ledger import SqliteSendLedger
 
     ledger = SqliteSendLedger(config.ledger_path)
     texts = SmsActivities(renderer, SmsOutboxTransport(config.sms_outbox_file), config, ledger=ledger)

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from activities import load_and_check
-from activities.cadences import PACKAGED_DIR as CADENCES_DIR
-from activities.cadences import CadenceStore, touch_steps
-from activities.config import DeliveryConfig
-from activities.templates import RenderedMessage, TemplateRenderer, TemplateRenderError
-from activities.touch import touch_context
+from activities.content.cadences import PACKAGED_DIR as CADENCES_DIR
+from activities.content.cadences import CadenceStore, touch_steps
+from activities.content.templates import RenderedMessage, TemplateRenderer, TemplateRenderError
+from activities.content.touch import touch_context
+from activities.delivery.config import DeliveryConfig
+from activities.registry import load_and_check
 from workflows.models import Channel, EnrollLead, Lead, TouchInput
 
 PACKAGED = CadenceStore()

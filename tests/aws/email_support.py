@@ -24,8 +24,8 @@ from botocore.awsrequest import AWSResponse
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.cadences import CadenceStore, touch_steps
-from activities.ledger import SendLedger
+from activities.content.cadences import CadenceStore, touch_steps
+from activities.stores.ledger import SendLedger
 from workflows.models import Lead, TouchInput
 
 REGION = "us-east-1"

@@ -12,14 +12,15 @@ from typing import Any
 
 import pytest
 
-from activities.aws import aws_client as make_aws_client
-from activities.config import DeliveryConfig, LedgerConfig, SesConfig
-from activities.delivery_errors import DELIVERY_DEFERRED, DELIVERY_REJECTED, SEND_IN_DOUBT
-from activities.email import EmailActivities
-from activities.ledger import SendLedger, SqliteSendLedger
-from activities.ses import SesTransport, tag_text
-from activities.suppression import OptOutList, SesSuppressionList, Suppressions
-from activities.templates import TemplateRenderer
+from activities.common.aws import aws_client as make_aws_client
+from activities.common.ses_tags import tag_text
+from activities.content.templates import TemplateRenderer
+from activities.delivery.config import DeliveryConfig, LedgerConfig, SesConfig
+from activities.delivery.email import EmailActivities
+from activities.delivery.errors import DELIVERY_DEFERRED, DELIVERY_REJECTED, SEND_IN_DOUBT
+from activities.delivery.ses import SesTransport
+from activities.delivery.suppression import OptOutList, SesSuppressionList, Suppressions
+from activities.stores.ledger import SendLedger, SqliteSendLedger
 from tests.aws.email_support import (
     CONFIGURATION_SET,
     REGION,

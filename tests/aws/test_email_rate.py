@@ -1,6 +1,6 @@
 """The email queue's default rate comes from the SES account."""
 
-from activities.config import SesConfig
+from activities.delivery.config import SesConfig
 from workers.settings import Settings
 from workers.worker import email_rate
 

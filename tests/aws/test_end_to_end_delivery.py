@@ -15,8 +15,8 @@ from pathlib import Path
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from activities import build_activities
-from activities.config import DeliveryConfig, LedgerConfig, SesConfig, SnsSmsConfig, SqsTaskQueueConfig
+from activities.delivery.config import DeliveryConfig, LedgerConfig, SesConfig, SnsSmsConfig, SqsTaskQueueConfig
+from activities.registry import build_activities
 from starter.client import TouchpointClient
 from tests.aws.email_support import sent_emails
 from tests.aws.test_sms_sns import moto_sms

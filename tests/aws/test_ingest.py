@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 
-from activities.config import IngestConfig
-from tests.aws.conftest import queued
-from activities.ledger import SqliteSendLedger
-from activities.ses_events import Signal
-from activities.sms_inbound import phone_key
-from activities.tokens import make_reply_address
+from activities.common.phones import phone_key
+from activities.common.tokens import make_reply_address
+from activities.delivery.config import IngestConfig
+from activities.inbound.ses_events import Signal
+from activities.stores.ledger import SqliteSendLedger
 from starter.errors import LeadClosed, LeadNotFound, TemporalUnavailable
+from tests.aws.conftest import queued
 from tests.inbound_fixtures import BROWSER, MESSAGE_ID, SEND_KEY, inbound_sms, ses_event, sns_envelope
 from workers.ingest import Ingestor
 

@@ -21,10 +21,10 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.config import IngestConfig
-from activities.ledger import SqliteSendLedger
-from activities.sms_inbound import phone_key
-from activities.tokens import make_reply_address
+from activities.common.phones import phone_key
+from activities.common.tokens import make_reply_address
+from activities.delivery.config import IngestConfig
+from activities.stores.ledger import SqliteSendLedger
 from starter.client import TouchpointClient
 from starter.errors import LeadClosed
 from tests.aws.conftest import queued

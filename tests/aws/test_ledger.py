@@ -11,11 +11,12 @@ from typing import Any
 import pytest
 from temporalio.testing import ActivityEnvironment
 
-from activities.aws import aws_client as make_aws_client
-from activities.config import DeliveryConfig, LedgerConfig
-from activities.delivery_errors import SEND_IN_DOUBT, DeliveryInDoubt
-from activities.email import build_email_activities
-from activities.ledger import (
+from activities.common.aws import aws_client as make_aws_client
+from activities.content.templates import TemplateRenderer
+from activities.delivery.config import DeliveryConfig, LedgerConfig
+from activities.delivery.email import build_email_activities
+from activities.delivery.errors import SEND_IN_DOUBT, DeliveryInDoubt
+from activities.stores.ledger import (
     Claim,
     ClaimStatus,
     DynamoDbSendLedger,
@@ -23,7 +24,6 @@ from activities.ledger import (
     SqliteSendLedger,
     claim_send,
 )
-from activities.templates import TemplateRenderer
 from tests.aws.email_support import REGION, FakeClock, dana, make_touch
 
 KEY = "crm-0042:00001:day-1-case-study"

@@ -11,21 +11,22 @@ from structlog.testing import capture_logs
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities import build_activities
-from activities.aws import aws_client as make_aws_client
-from activities.config import DeliveryConfig, LedgerConfig, SenderProfile, SesConfig
-from activities.delivery_errors import (
+from activities.common.aws import aws_client as make_aws_client
+from activities.common.ses_tags import tag_text, tag_value
+from activities.common.tokens import verify_reply_token, verify_unsubscribe_token
+from activities.content.templates import TemplateRenderer
+from activities.delivery.config import DeliveryConfig, LedgerConfig, SenderProfile, SesConfig
+from activities.delivery.email import EmailActivities
+from activities.delivery.errors import (
     DELIVERY_REJECTED,
     DeliveryDeferred,
     DeliveryInDoubt,
     DeliveryRejected,
 )
-from activities.email import EmailActivities
-from activities.ledger import ClaimStatus, SqliteSendLedger
-from activities.ses import SesTransport, ses_delivery_error, tag_text, tag_value
-from activities.suppression import OptOutList, SesSuppressionList, Suppressions
-from activities.templates import TemplateRenderer
-from activities.tokens import verify_reply_token, verify_unsubscribe_token
+from activities.delivery.ses import SesTransport, ses_delivery_error
+from activities.delivery.suppression import OptOutList, SesSuppressionList, Suppressions
+from activities.registry import build_activities
+from activities.stores.ledger import ClaimStatus, SqliteSendLedger
 from tests.aws.email_support import (
     CONFIGURATION_SET,
     REGION,

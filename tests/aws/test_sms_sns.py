@@ -8,13 +8,13 @@ import requests
 from botocore.stub import Stubber
 from temporalio.exceptions import ApplicationError
 
-from activities.aws import aws_client as make_aws_client
-from activities.cadences import CadenceStore, touch_steps
-from activities.config import DeliveryConfig, SnsSmsConfig
-from activities.sms import OutgoingSms, SmsActivities
-from activities.delivery_errors import DELIVERY_DEFERRED, DELIVERY_REJECTED, DeliveryRejected
-from activities.sms_aws import SnsSmsTransport
-from activities.templates import TemplateRenderer
+from activities.common.aws import aws_client as make_aws_client
+from activities.content.cadences import CadenceStore, touch_steps
+from activities.content.templates import TemplateRenderer
+from activities.delivery.config import DeliveryConfig, SnsSmsConfig
+from activities.delivery.errors import DELIVERY_DEFERRED, DELIVERY_REJECTED, DeliveryRejected
+from activities.delivery.sms import OutgoingSms, SmsActivities
+from activities.delivery.sns_sms import SnsSmsTransport
 from workflows.models import Lead, TouchInput
 
 REGION = "us-east-1"  # the region of the aws fixture

@@ -22,13 +22,13 @@ from cryptography.x509.oid import NameOID
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.config import DeliveryConfig, LedgerConfig, SenderProfile, SmtpConfig
-from activities.delivery_errors import DELIVERY_DEFERRED, DELIVERY_REJECTED, SEND_IN_DOUBT
-from activities.email import EmailActivities
-from activities.ledger import ClaimStatus, SqliteSendLedger
-from activities.smtp import SmtpTransport
-from activities.templates import TemplateRenderer
-from activities.tokens import verify_reply_token, verify_unsubscribe_token
+from activities.common.tokens import verify_reply_token, verify_unsubscribe_token
+from activities.content.templates import TemplateRenderer
+from activities.delivery.config import DeliveryConfig, LedgerConfig, SenderProfile, SmtpConfig
+from activities.delivery.email import EmailActivities
+from activities.delivery.errors import DELIVERY_DEFERRED, DELIVERY_REJECTED, SEND_IN_DOUBT
+from activities.delivery.smtp import SmtpTransport
+from activities.stores.ledger import ClaimStatus, SqliteSendLedger
 from tests.aws.email_support import (
     REPLY_DOMAIN,
     SECRET,

@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from activities.config import DeliveryConfig, SqsTaskQueueConfig
-from activities.aws import aws_client as make_aws_client
-from activities.sqs_tasks import SqsTaskSink, deduplication_id
-from activities.tasks import OutgoingTask, RepTaskActivities
-from activities.templates import TemplateRenderer
+from activities.common.aws import aws_client as make_aws_client
+from activities.content.templates import TemplateRenderer
+from activities.delivery.config import DeliveryConfig, SqsTaskQueueConfig
+from activities.delivery.rep_tasks import OutgoingTask, RepTaskActivities
+from activities.delivery.sqs_tasks import SqsTaskSink, deduplication_id
 from workflows.models import RepTaskInput
 
 REGION = "us-east-1"  # the region of the aws fixture

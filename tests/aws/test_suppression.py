@@ -13,20 +13,20 @@ import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.aws import aws_client as make_aws_client
-from activities.config import DeliveryConfig, LedgerConfig, SesConfig
-from activities.delivery_errors import DELIVERY_DEFERRED, DeliveryDeferred
-from activities.email import EmailActivities
-from activities.ledger import ClaimStatus, SqliteSendLedger
-from activities.ses import SesTransport
-from activities.suppression import (
+from activities.common.aws import aws_client as make_aws_client
+from activities.content.templates import TemplateRenderer
+from activities.delivery.config import DeliveryConfig, LedgerConfig, SesConfig
+from activities.delivery.email import EmailActivities
+from activities.delivery.errors import DELIVERY_DEFERRED, DeliveryDeferred
+from activities.delivery.ses import SesTransport
+from activities.delivery.suppression import (
     SUPPRESSED_PREFIX,
     OptOutList,
     SesSuppressionList,
     Suppressed,
     Suppressions,
 )
-from activities.templates import TemplateRenderer
+from activities.stores.ledger import ClaimStatus, SqliteSendLedger
 from tests.aws.email_support import (
     CONFIGURATION_SET,
     REGION,

@@ -13,7 +13,6 @@ import gc
 import logging
 import os
 import sys
-
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 

@@ -33,10 +33,10 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.config import IngestConfig
-from activities.ledger import SqliteSendLedger
-from activities.replies import classify, parse_email, strip_reply
-from activities.ses_events import parse_ses_event
+from activities.delivery.config import IngestConfig
+from activities.inbound.replies import classify, parse_email, strip_reply
+from activities.inbound.ses_events import parse_ses_event
+from activities.stores.ledger import SqliteSendLedger
 from starter.client import TouchpointClient
 from tests.inbound_fixtures import ses_event, sns_envelope
 from tests.workflows.fakes import Recorder

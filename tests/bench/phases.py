@@ -26,7 +26,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from activities.cadences import CadenceStore
+from activities.content.cadences import CadenceStore
 from starter.client import EnrollFailure, TouchpointClient
 from starter.csv_import import read_leads
 from tests.bench.baseline import WORKFLOW_TYPE as BARE_WORKFLOW_TYPE

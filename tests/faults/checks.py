@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from email.parser import BytesHeaderParser
 from pathlib import Path
 
+from workflows import names
 from workflows.models import LeadState, Mode
 
 SEND_KEY_HEADER = "X-Touchpoint-Send-Key"
@@ -54,16 +55,22 @@ class SentEmail:
     send_key: str
 
     @property
+    def _parts(self) -> names.SendKey:
+        parts = names.parse_send_key(self.send_key)
+        assert parts is not None, f"not a send key: {self.send_key!r}"
+        return parts
+
+    @property
     def lead_id(self) -> str:
-        return self.send_key.rsplit(":", 2)[0]
+        return self._parts.lead_id
 
     @property
     def sequence(self) -> str:
-        return self.send_key.rsplit(":", 2)[1]
+        return f"{self._parts.seq:05d}"
 
     @property
     def step(self) -> str:
-        return self.send_key.rsplit(":", 2)[2]
+        return self._parts.step
 
 
 def read_outbox(outbox: Path) -> list[SentEmail]:

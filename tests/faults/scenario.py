@@ -22,7 +22,7 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from activities.cadences import CadenceStore
+from activities.content.cadences import CadenceStore
 from starter.client import EnrollFailure, TouchpointClient
 from starter.errors import TouchpointError
 from tests.bench.leads import enroll_input
@@ -39,7 +39,7 @@ DAY = 86_400.0
 # workflows/lead.py) has passed: the run waits that long for the last ones.
 ACTIVITY_TIMEOUT = 120.0
 # The send ledger holds a key claimed by a killed attempt "in doubt" this long before
-# sending it (activities/ledger.py). Its default is 600 s; it must exceed the activity
+# sending it (activities/stores/ledger.py). Its default is 600 s; it must exceed the activity
 # timeout. The run uses the shortest safe grace: it changes how long such a touch
 # waits, not whether it is sent exactly once.
 IN_DOUBT_GRACE = ACTIVITY_TIMEOUT + 30

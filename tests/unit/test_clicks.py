@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from activities.clicks import SCANNER_AGENTS, ScannerDetector, scanner_family
+from activities.inbound.clicks import SCANNER_AGENTS, ScannerDetector, scanner_family
 
 SENT = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
 DELIVERED = SENT + timedelta(seconds=2)

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from activities.config import DeliveryConfig, LedgerConfig, SesConfig, SmtpConfig
+from activities.delivery.config import DeliveryConfig, LedgerConfig, SesConfig, SmtpConfig
 
 SES = SesConfig(region="eu-west-1", configuration_set="touchpoint-events")
 SECRET = "0123456789abcdef-secret"

@@ -1,4 +1,4 @@
-"""Send windows (activities/send_windows.py): a touch arrives at a sensible local time.
+"""Send windows (activities/windows/planner.py): a touch arrives at a sensible local time.
 
 Pure functions: no Temporal, no clock. The property test checks every plan against an
 independent day-by-day scan; the named cases pin the rules a user would ask about.
@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from activities.send_windows import (
+from activities.windows.planner import (
     TASK_CHANNELS,
     SendWindowError,
     country_for,

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from activities.ses import tag_value
-from activities.ses_events import MalformedEvent, SesEvent, parse_ses_event, unwrap_sns
+from activities.common.ses_tags import tag_value
+from activities.inbound.ses_events import MalformedEvent, SesEvent, parse_ses_event, unwrap_sns
 from tests.inbound_fixtures import (
     DROP,
     LEAD_ID,
@@ -482,8 +482,8 @@ def test_the_payload_time_is_the_event_time_not_the_send_time() -> None:
 
 
 def test_a_content_id_tag_names_the_piece_a_click_counts_for() -> None:
-    from activities.ses import tag_value
-    from activities.ses_events import parse_ses_event
+    from activities.common.ses_tags import tag_value
+    from activities.inbound.ses_events import parse_ses_event
     from tests.inbound_fixtures import ses_event, sns_envelope
 
     record = ses_event("Click")

@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from activities.ses_events import MalformedEvent
-from activities.sms_inbound import (
+from activities.common.phones import phone_key
+from activities.inbound.ses_events import MalformedEvent
+from activities.inbound.sms import (
     START_WORDS,
     STOP_WORDS,
     InboundSms,
     parse_inbound_sms,
-    phone_key,
     sms_keyword,
     sms_signals,
 )
@@ -228,5 +228,5 @@ def test_the_phone_key_is_the_sha256_of_the_e164_number() -> None:
 @pytest.mark.parametrize("number", ["14255550182", "+1 425 555 0182", "(425) 555-0182", ""])
 def test_the_phone_key_refuses_other_spellings(number: str) -> None:
     """One number, one key: a spelling that could hash differently is refused, not guessed."""
-    with pytest.raises(MalformedEvent):
+    with pytest.raises(ValueError, match="E.164"):
         phone_key(number)

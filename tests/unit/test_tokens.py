@@ -3,7 +3,7 @@ nothing forged or edited names any lead."""
 
 import pytest
 
-from activities.tokens import (
+from activities.common.tokens import (
     make_reply_address,
     make_unsubscribe_token,
     unsubscribe_url,

@@ -8,8 +8,8 @@ from pathlib import Path
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from activities import build_activities
-from activities.config import DeliveryConfig
+from activities.delivery.config import DeliveryConfig
+from activities.registry import build_activities
 from starter.client import TouchpointClient
 from workers.settings import Settings
 from workers.worker import build_email_worker, build_worker

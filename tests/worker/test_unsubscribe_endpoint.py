@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from structlog.testing import capture_logs
 
-from activities.tokens import make_unsubscribe_token
+from activities.common.tokens import make_unsubscribe_token
 from starter.client import TouchpointClient
 from workers.client import connect
 from workers.settings import Settings

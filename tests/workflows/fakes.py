@@ -8,7 +8,6 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from workflows import names
-from workflows.send_window_models import PlanSendInput, PlannedSend
 from workflows.models import (
     CadenceDefinition,
     EnrollLead,
@@ -17,6 +16,7 @@ from workflows.models import (
     TouchInput,
     TouchResult,
 )
+from workflows.send_window_models import PlannedSend, PlanSendInput
 
 FOLLOW_UP = CadenceDefinition.model_validate(
     {

@@ -1,6 +1,6 @@
 """Events (signals) and staff commands (updates) on a running lead."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from temporalio.client import WorkflowUpdateFailedError

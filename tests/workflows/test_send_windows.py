@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from temporalio.worker import Worker
 
-from activities.send_windows import SendWindowActivities
+from activities.windows.planner import SendWindowActivities
 from tests.workflows.fakes import enroll
 from tests.workflows.helpers import days, state
 from workflows import names

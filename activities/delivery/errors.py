@@ -3,7 +3,7 @@
 What matters for "never send twice" is whether the provider may have taken the
 message: when it certainly did not, the send key's ledger claim is released so that a
 retry sends; when it may have, the claim stays and the retry waits for reconciliation
-(activities/ledger.py). Transports and the suppression check raise these; the email
+(activities/stores/ledger.py). Transports and the suppression check raise these; the email
 activity turns them into `ApplicationError`s.
 """
 

@@ -1,6 +1,6 @@
 """SMS touches: only to a lead with a phone number and recorded consent.
 
-Locally the transport appends to a JSON-lines outbox; `activities.sms_aws` sends
+Locally the transport appends to a JSON-lines outbox; `activities.delivery.sns_sms` sends
 through Amazon SNS behind the same `SmsTransport` interface.
 """
 
@@ -12,13 +12,14 @@ from typing import Protocol
 from pydantic import BaseModel
 from temporalio import activity
 
-from activities.config import DeliveryConfig
-from activities.delivery_errors import DeliveryError
-from activities.jsonl import JsonLines
-from activities.ledger import SendLedger
-from activities.sms_inbound import phone_key
-from activities.templates import TemplateRenderer
-from activities.touch import render_touch, touch_log
+from activities.common.jsonl import JsonLines
+from activities.common.logs import touch_log
+from activities.common.phones import phone_key
+from activities.content.templates import TemplateRenderer
+from activities.content.touch import render_touch
+from activities.delivery.config import DeliveryConfig
+from activities.delivery.errors import DeliveryError
+from activities.stores.ledger import SendLedger
 from workflows import names
 from workflows.models import Channel, Lead, TouchInput, TouchResult
 
@@ -44,7 +45,7 @@ class SmsTransport(Protocol):
         """Deliver once per send key and return the message id; a repeat returns the first id.
 
         Raises SmsNotSent when the number must not be texted, and a DeliveryError
-        (activities/delivery_errors.py) when the provider did not take the text.
+        (activities/delivery/errors.py) when the provider did not take the text.
         """
         ...
 

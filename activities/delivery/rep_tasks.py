@@ -1,6 +1,6 @@
 """Rep tasks: a call or LinkedIn step, or a reply that needs a person, handed to the lead's rep.
 
-Locally tasks are appended to a JSON-lines file; `activities.sqs_tasks` publishes them
+Locally tasks are appended to a JSON-lines file; `activities.delivery.sqs_tasks` publishes them
 to an SQS queue behind the same `TaskSink` interface, and a CRM can follow the same way.
 """
 
@@ -11,10 +11,11 @@ from typing import Any, Literal, Protocol
 from pydantic import BaseModel
 from temporalio import activity
 
-from activities.config import DeliveryConfig
-from activities.jsonl import JsonLines
-from activities.templates import TemplateRenderer
-from activities.touch import activity_log, render_touch
+from activities.common.jsonl import JsonLines
+from activities.common.logs import activity_log
+from activities.content.templates import TemplateRenderer
+from activities.content.touch import render_touch
+from activities.delivery.config import DeliveryConfig
 from workflows import names
 from workflows.models import RepTaskInput, TouchResult
 

@@ -20,16 +20,16 @@ import hashlib
 import json
 from typing import Any
 
-from activities.aws import aws_client
-from activities.config import SqsTaskQueueConfig
-from activities.tasks import OutgoingTask
-from activities.touch import activity_log
+from activities.common.aws import aws_client
+from activities.common.logs import activity_log
+from activities.delivery.config import SqsTaskQueueConfig
+from activities.delivery.rep_tasks import OutgoingTask
 
 MAX_DEDUPLICATION_ID = 128
 
 
 class SqsTaskSink:
-    """A TaskSink over one queue. `client`: `activities.aws.aws_client("sqs", region=…)`,
+    """A TaskSink over one queue. `client`: `activities.common.aws.aws_client("sqs", region=…)`,
     one attempt per call, so Temporal's retry policy is the only one; an SQS error is
     raised as it is and the activity is retried."""
 

@@ -1,6 +1,6 @@
 """Email through an SMTP relay (smtplib): for a company mail server, Mailpit, or SES's SMTP.
 
-The message is the one every transport sends (activities/mime.py), with a Message-ID we
+The message is the one every transport sends (activities/delivery/mime.py), with a Message-ID we
 make from the send key and return as the message id. One connection per send: sends
 are minutes apart per lead, and a pooled connection would outlive the relay's idle
 timeout anyway.
@@ -16,16 +16,21 @@ import smtplib
 import ssl
 from datetime import timedelta
 
-from activities.config import SmtpConfig
-from activities.delivery_errors import (
+from activities.common.logs import activity_log
+from activities.delivery.config import SmtpConfig
+from activities.delivery.errors import (
     DeliveryDeferred,
     DeliveryError,
     DeliveryInDoubt,
     DeliveryRejected,
     redact,
 )
-from activities.mime import WIRE_POLICY, OutgoingEmail, build_mime, our_message_id
-from activities.touch import activity_log
+from activities.delivery.mime import (
+    WIRE_POLICY,
+    OutgoingEmail,
+    build_mime,
+    our_message_id,
+)
 
 MISCONFIGURED_RETRY = timedelta(minutes=15)
 

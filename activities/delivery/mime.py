@@ -14,7 +14,7 @@ from typing import Protocol
 
 from pydantic import BaseModel
 
-from activities.delivery_errors import DeliveryRejected, redact
+from activities.delivery.errors import DeliveryRejected, redact
 
 # Folding at 78 would turn a long URL or message id into RFC 2047 encoded-words, which
 # mail clients do not decode in List-Unsubscribe or References; 998 is RFC 5322's limit.
@@ -43,7 +43,7 @@ class EmailTransport(Protocol):
     def send(self, message: OutgoingEmail) -> str:
         """Hand the message to the provider and return its message id.
 
-        Raises a `DeliveryError` (activities/delivery_errors.py) saying whether the
+        Raises a `DeliveryError` (activities/delivery/errors.py) saying whether the
         provider may have taken the message; any other exception counts as "may have".
         """
         ...

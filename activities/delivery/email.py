@@ -1,8 +1,8 @@
 """Email touches: claim the send key, check suppression, render, deliver, mark.
 
-Every transport gets the same RFC 5322 message from `build_mime` (activities/mime.py):
-the local outbox of `.eml` files (the default, here), SES v2 (activities/ses.py) and
-SMTP (activities/smtp.py). The send ledger (activities/ledger.py) stands in front of all of
+Every transport gets the same RFC 5322 message from `build_mime` (activities/delivery/mime.py):
+the local outbox of `.eml` files (the default, here), SES v2 (activities/delivery/ses.py) and
+SMTP (activities/delivery/smtp.py). The send ledger (activities/stores/ledger.py) stands in front of all of
 them, so a retried or restarted activity sends a touch at most once whatever the
 transport can promise; the outbox keeps its own one-file-per-key check as a second guard.
 """
@@ -18,29 +18,40 @@ from pathlib import Path
 
 from temporalio import activity
 
-from activities.aws import aws_client
-from activities.config import DeliveryConfig
-from activities.delivery_errors import DeliveryDeferred, DeliveryError, without_addresses
-from activities.ledger import (
-    ClaimStatus,
-    DynamoDbSendLedger,
-    SendLedger,
-    SqliteSendLedger,
-    claim_send,
+from activities.common.aws import aws_client
+from activities.common.logs import touch_log
+from activities.common.tokens import make_reply_address, unsubscribe_url
+from activities.content.templates import TemplateRenderer
+from activities.content.touch import render_touch
+from activities.delivery.config import DeliveryConfig
+from activities.delivery.errors import (
+    DeliveryDeferred,
+    DeliveryError,
+    without_addresses,
 )
-from activities.mime import WIRE_POLICY, EmailTransport, OutgoingEmail, build_mime, our_message_id
-from activities.ses import SesTransport
-from activities.smtp import SmtpTransport
-from activities.suppression import (
+from activities.delivery.mime import (
+    WIRE_POLICY,
+    EmailTransport,
+    OutgoingEmail,
+    build_mime,
+    our_message_id,
+)
+from activities.delivery.ses import SesTransport
+from activities.delivery.smtp import SmtpTransport
+from activities.delivery.suppression import (
     OptOutList,
     SesSuppressionList,
     Suppressed,
     SuppressionCheck,
     Suppressions,
 )
-from activities.templates import TemplateRenderer
-from activities.tokens import make_reply_address, unsubscribe_url
-from activities.touch import render_touch, touch_log
+from activities.stores.ledger import (
+    ClaimStatus,
+    DynamoDbSendLedger,
+    SendLedger,
+    SqliteSendLedger,
+    claim_send,
+)
 from workflows import names
 from workflows.models import Channel, TouchInput, TouchResult
 

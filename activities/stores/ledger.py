@@ -12,7 +12,7 @@ provider the activity *claims* the send key (lead id + step, unique per touch fo
 When the provider refused the message before accepting it, the activity `release`s the
 claim so the retry can send. `record_provider_event(send_key, message_id)` is the
 reconciliation input: the ingestion worker calls it for every SES `Send` event, whose
-`send_key` tag names the key (activities/ses.py), and from then on the key reads as
+`send_key` tag names the key (activities/delivery/ses.py), and from then on the key reads as
 `sent(message_id)`.
 
 In-doubt policy (`claim_send`)
@@ -54,7 +54,7 @@ from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 
-from activities.delivery_errors import DeliveryInDoubt
+from activities.delivery.errors import DeliveryInDoubt
 
 DEFAULT_GRACE = timedelta(seconds=600)
 # Send keys never start with "#" (lead ids cannot hold it), so opt-outs and the lookup
@@ -361,7 +361,7 @@ class SqliteSendLedger:
 class DynamoDbSendLedger:
     """A DynamoDB table keyed by `send_key` (string): conditional writes make the claim atomic.
 
-    `client` is a boto3 DynamoDB client (activities/aws.py). Reads are strongly
+    `client` is a boto3 DynamoDB client (activities/common/aws.py). Reads are strongly
     consistent: an eventually consistent read could miss a claim made a moment ago.
     """
 

@@ -17,10 +17,10 @@ from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from activities.aws import error_code
-from activities.delivery_errors import DeliveryDeferred, DeliveryInDoubt
-from activities.ledger import SendLedger
-from activities.ses import ses_delivery_error
+from activities.common.aws import error_code
+from activities.delivery.errors import DeliveryDeferred, DeliveryInDoubt
+from activities.delivery.ses import ses_delivery_error
+from activities.stores.ledger import SendLedger
 from workflows.models import Lead
 
 SUPPRESSED_PREFIX = "suppressed: "
@@ -79,7 +79,7 @@ def _lookup_error(err: Exception, lead: Lead) -> Exception:
 
 
 class OptOutList:
-    """The ledger's opt-out table (activities/ledger.py), keyed by lead id."""
+    """The ledger's opt-out table (activities/stores/ledger.py), keyed by lead id."""
 
     def __init__(self, ledger: SendLedger) -> None:
         self._ledger = ledger

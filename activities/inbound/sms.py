@@ -32,13 +32,18 @@ reading it as consent would resume texts to someone who said STOP.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
-from activities.ses_events import MalformedEvent, Signal, bounded_event_id, unwrap_sns
+from activities.inbound.ses_events import (
+    MalformedEvent,
+    Signal,
+    bounded_event_id,
+    unwrap_sns,
+)
+from workflows import names
 
 # Carrier and AWS opt-out keywords, plus REVOKE (named by the FCC's 2025 revocation
 # rule) and ARRET (AWS's default for French-speaking Canada).
@@ -129,21 +134,10 @@ def sms_signals(sms: InboundSms, lead_id: str) -> Signal:
     """The signal for `lead_id`: SMS opt-out, opt-in, or a reply to hand to the rep."""
     event_id = bounded_event_id(f"sms:{sms.inbound_id}")
     if sms.keyword == "stop":
-        return Signal(lead_id, "engagement", {"event_id": event_id, "kind": "sms_opt_out"})
+        return Signal(lead_id, names.SIGNAL_ENGAGEMENT, {"event_id": event_id, "kind": "sms_opt_out"})
     if sms.keyword == "start":
-        return Signal(lead_id, "engagement", {"event_id": event_id, "kind": "sms_opt_in"})
-    return Signal(lead_id, "reply", {"event_id": event_id, "text": sms.body, "channel": "sms"})
-
-
-def phone_key(number: str) -> str:
-    """SHA-256 hex of an E.164 number: the key of a phone → lead index with no phone in clear.
-
-    Unsalted, so it hides the number from a casual reader, not from someone who hashes
-    every possible number; keep the index as private as the leads themselves.
-    """
-    if not _E164.fullmatch(number):
-        raise MalformedEvent("a phone key needs an E.164 number such as +13125550142")
-    return hashlib.sha256(number.encode()).hexdigest()
+        return Signal(lead_id, names.SIGNAL_ENGAGEMENT, {"event_id": event_id, "kind": "sms_opt_in"})
+    return Signal(lead_id, names.SIGNAL_REPLY, {"event_id": event_id, "text": sms.body, "channel": "sms"})
 
 
 def _required(message: dict[str, object], key: str) -> str:

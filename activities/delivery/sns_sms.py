@@ -16,12 +16,12 @@ Opt-out: the number is checked with `check_if_phone_number_is_opted_out` before 
 text; an opted-out number is a skipped touch ("opted out"), never an error. So is an
 `OptedOut` answer to the publish itself (the person replied STOP in between).
 
-Errors, in the vocabulary of activities/delivery_errors.py (SmsActivities turns them
+Errors, in the vocabulary of activities/delivery/errors.py (SmsActivities turns them
 into ApplicationErrors): a number or message SNS refuses (`InvalidParameter`, …) is
 `DeliveryRejected`, non-retryable, since the same text to the same number cannot
 succeed. Any other SNS error answer (throttling, 5xx, a permission an operator can
 still fix) is `DeliveryDeferred`, and Temporal retries the activity; network failures
-are raised as they are, also retried. The client comes from `activities.aws.aws_client`
+are raised as they are, also retried. The client comes from `activities.common.aws.aws_client`
 (no botocore retries). The errors carry the SNS error code and the lead id, never
 SNS's own message: it may quote the number, and failure messages are stored
 unencrypted.
@@ -33,11 +33,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from activities.aws import aws_client, error_code, http_status, is_throttling
-from activities.config import SnsSmsConfig
-from activities.delivery_errors import DeliveryDeferred, DeliveryError, DeliveryRejected
-from activities.sms import OutgoingSms, SmsNotSent
-from activities.touch import activity_log
+from activities.common.aws import aws_client, error_code, http_status, is_throttling
+from activities.common.logs import activity_log
+from activities.delivery.config import SnsSmsConfig
+from activities.delivery.errors import DeliveryDeferred, DeliveryError, DeliveryRejected
+from activities.delivery.sms import OutgoingSms, SmsNotSent
 
 OPTED_OUT = "opted out"
 
@@ -56,7 +56,7 @@ _REJECTED_CODES = frozenset(
 class SnsSmsTransport:
     """Texts one number at a time with `sns.publish(PhoneNumber=…)`.
 
-    `client`: `activities.aws.aws_client("sns", region=…)`, one attempt per call, so
+    `client`: `activities.common.aws.aws_client("sns", region=…)`, one attempt per call, so
     Temporal's retry policy is the only one.
     """
 

@@ -23,7 +23,7 @@ from jinja2 import (
 from markupsafe import Markup, escape
 from pydantic import BaseModel
 
-from activities.cadences import CadenceStore, touch_steps
+from activities.content.cadences import CadenceStore, touch_steps
 from workflows.models import Channel
 
 PACKAGED_DIR = Path(__file__).with_name("templates")

@@ -32,10 +32,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from activities.ses import tag_text
+from activities.common.ses_tags import tag_text
+from workflows import names
 from workflows.models import EVENT_ID_MAX, LEAD_ID_PATTERN, STEP_KEY_PATTERN
 
-SignalName = Literal["reply", "engagement", "delivery"]
+# One of names.SIGNAL_REPLY, SIGNAL_ENGAGEMENT, SIGNAL_DELIVERY.
+SignalName = str
 
 # eventType → the short name in event ids (stable: changing one re-delivers old events).
 _SHORT = {
@@ -73,7 +75,6 @@ _DELIVERY_KIND = {
 }
 # The console and CloudWatch spell it without the space.
 _ALIASES = {"RenderingFailure": "Rendering Failure"}
-_SEND_KEY = re.compile(r"(?P<lead>[^:]+):(?P<seq>\d{5,}):(?P<step>.+)")
 
 
 class MalformedEvent(ValueError):
@@ -167,7 +168,7 @@ def parse_ses_event(body: str) -> SesEvent:
     step = _content_tag(mail.get("tags")) or _step_key(send_key, lead_id)
     at = timestamp.isoformat()
     payload: dict[str, Any] | None = None
-    name: SignalName = "delivery"
+    name: SignalName = names.SIGNAL_DELIVERY
     opt_out: Literal["bounce", "complaint", "unsubscribe"] | None = None
     user_agent = link = ip = None
 
@@ -188,7 +189,7 @@ def parse_ses_event(body: str) -> SesEvent:
     elif event_type in ("Open", "Click"):
         user_agent = _optional_text(detail, "userAgent", section)
         ip = _optional_text(detail, "ipAddress", section)
-        name = "engagement"
+        name = names.SIGNAL_ENGAGEMENT
         payload = {
             "event_id": event_id,
             "kind": "open",
@@ -200,10 +201,10 @@ def parse_ses_event(body: str) -> SesEvent:
             link = _optional_text(detail, "link", section)
             if link is None:
                 raise MalformedEvent("SES Click event has no click.link")
-            # A scanner's click is decided by the caller (activities/clicks.py).
+            # A scanner's click is decided by the caller (activities/inbound/clicks.py).
             payload.update(kind="click", url=link, automated=False)
     elif event_type == "Subscription" and _unsubscribed(detail.get("newTopicPreferences")):
-        name = "engagement"
+        name = names.SIGNAL_ENGAGEMENT
         payload = {"event_id": event_id, "kind": "unsubscribe", "content_id": step, "at": at}
         opt_out = "unsubscribe"
 
@@ -319,10 +320,10 @@ def _step_key(send_key: str | None, lead_id: str | None) -> str | None:
     """The content piece of a send: the step key in `{lead_id}:{seq:05d}:{step_key}`."""
     if send_key is None:
         return None
-    match = _SEND_KEY.fullmatch(send_key)
-    if match is None or match["lead"] != lead_id or not re.fullmatch(STEP_KEY_PATTERN, match["step"]):
+    parsed = names.parse_send_key(send_key)
+    if parsed is None or parsed.lead_id != lead_id or not re.fullmatch(STEP_KEY_PATTERN, parsed.step):
         return None
-    return match["step"]
+    return parsed.step
 
 
 def _unsubscribed(preferences: Any) -> bool:

@@ -24,34 +24,46 @@ A paused or misconfigured account makes every send wait instead of closing or pa
 thousands of leads; a rejection is about this message, so this touch stops.
 """
 
-import hashlib
-import re
 from datetime import timedelta
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError, ParamValidationError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    HTTPClientError,
+    ParamValidationError,
+)
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
-from activities.aws import CREDENTIAL_CODES, error_code, error_message, http_status, is_throttling
-from activities.config import SesConfig
-from activities.delivery_errors import (
+from activities.common.aws import (
+    CREDENTIAL_CODES,
+    error_code,
+    error_message,
+    http_status,
+    is_throttling,
+)
+from activities.common.logs import activity_log
+from activities.common.ses_tags import tag_value
+from activities.delivery.config import SesConfig
+from activities.delivery.errors import (
     DeliveryDeferred,
     DeliveryError,
     DeliveryInDoubt,
     DeliveryRejected,
     redact,
 )
-from activities.mime import WIRE_POLICY, OutgoingEmail, build_mime, our_message_id
-from activities.touch import activity_log
+from activities.delivery.mime import (
+    WIRE_POLICY,
+    OutgoingEmail,
+    build_mime,
+    our_message_id,
+)
 
 PAUSED_RETRY = timedelta(minutes=15)
-_TAG_SAFE = re.compile(r"[A-Za-z0-9-]")
-_TAG_ESCAPE = re.compile(rb"_([0-9A-F]{2})")
-_TAG_MAX = 256
 
 
 class SesTransport:
-    """`client` is a boto3 `sesv2` client (activities/aws.py: no botocore retries)."""
+    """`client` is a boto3 `sesv2` client (activities/common/aws.py: no botocore retries)."""
 
     def __init__(self, client: Any, config: SesConfig) -> None:
         self._ses = client
@@ -94,29 +106,6 @@ def message_id_domain(config: SesConfig) -> str:
     if config.message_id_domain:
         return config.message_id_domain
     return "email.amazonses.com" if config.region == "us-east-1" else f"{config.region}.amazonses.com"
-
-
-def tag_value(text: str) -> str:
-    """`text` in SES's tag alphabet, reversibly: `crm.42:00001:day-1` → `crm_2E42_3A00001_3Aday-1`.
-
-    Each UTF-8 byte outside `[A-Za-z0-9-]` becomes `_XX`. A value longer than SES's 256
-    characters becomes `_-<sha256>` instead: `tag_text` then returns None, and that send
-    cannot be reconciled by its event (the ledger's grace period applies).
-    """
-    escaped = "".join(
-        chr(byte) if _TAG_SAFE.fullmatch(chr(byte)) else f"_{byte:02X}" for byte in text.encode()
-    )
-    if len(escaped) <= _TAG_MAX:
-        return escaped
-    return "_-" + hashlib.sha256(text.encode()).hexdigest()
-
-
-def tag_text(value: str) -> str | None:
-    """What `tag_value` encoded, or None for a value it had to replace by a hash."""
-    if value.startswith("_-"):
-        return None
-    raw = _TAG_ESCAPE.sub(lambda match: bytes([int(match.group(1), 16)]), value.encode())
-    return raw.decode("utf-8", "replace")
 
 
 def ses_delivery_error(

@@ -39,7 +39,7 @@ _DOMAIN = r"^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
 
 
 class SesConfig(BaseModel):
-    """Email through Amazon SES v2 (activities/ses.py), when `email_transport` is "ses".
+    """Email through Amazon SES v2 (activities/delivery/ses.py), when `email_transport` is "ses".
 
     The From address is the lead owner's (`DeliveryConfig.owners`, else the default
     sender); each must be a verified SES identity in `region`.
@@ -67,7 +67,7 @@ class SesConfig(BaseModel):
 
 
 class SmtpConfig(BaseModel):
-    """Email through an SMTP relay (activities/smtp.py), when `email_transport` is "smtp"."""
+    """Email through an SMTP relay (activities/delivery/smtp.py), when `email_transport` is "smtp"."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -89,7 +89,7 @@ class SmtpConfig(BaseModel):
 
 
 class LedgerConfig(BaseModel):
-    """The send ledger (activities/ledger.py): SQLite for one host, DynamoDB for several."""
+    """The send ledger (activities/stores/ledger.py): SQLite for one host, DynamoDB for several."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -121,7 +121,7 @@ class LedgerConfig(BaseModel):
 
 
 class SnsSmsConfig(BaseModel):
-    """Texts through Amazon SNS (activities/sms_aws.py); unset means the local SMS outbox."""
+    """Texts through Amazon SNS (activities/delivery/sns_sms.py); unset means the local SMS outbox."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -153,7 +153,7 @@ class SnsSmsConfig(BaseModel):
 
 
 class SqsTaskQueueConfig(BaseModel):
-    """Rep tasks to an SQS queue (activities/sqs_tasks.py); unset means the local task file."""
+    """Rep tasks to an SQS queue (activities/delivery/sqs_tasks.py); unset means the local task file."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -246,7 +246,7 @@ class DeliveryConfig(BaseModel):
     smtp: SmtpConfig | None = None
     ledger: LedgerConfig = Field(default_factory=LedgerConfig)
     token_secret: SecretStr | None = Field(
-        default=None, description="Signs unsubscribe links and reply-to addresses (activities/tokens.py)"
+        default=None, description="Signs unsubscribe links and reply-to addresses (activities/common/tokens.py)"
     )
     unsubscribe_base_url: str | None = Field(
         default=None,

@@ -2,13 +2,15 @@
 
 from typing import Any
 
-import structlog
-from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.cadences import CadenceStore, touch_steps
-from activities.config import DeliveryConfig
-from activities.templates import RenderedMessage, TemplateRenderer, TemplateRenderError
+from activities.content.cadences import CadenceStore, touch_steps
+from activities.content.templates import (
+    RenderedMessage,
+    TemplateRenderer,
+    TemplateRenderError,
+)
+from activities.delivery.config import DeliveryConfig
 from workflows import names
 from workflows.models import Channel, Lead, TouchInput
 
@@ -54,20 +56,6 @@ def render_touch(
     except TemplateRenderError as err:
         # A retry renders the same template again: the workflow pauses the lead instead.
         raise ApplicationError(str(err), type=names.TEMPLATE_ERROR, non_retryable=True) from err
-
-
-def activity_log(**fields: Any) -> Any:
-    """A structlog logger bound with ids only: never an email address, phone or name."""
-    if activity.in_activity():
-        info = activity.info()
-        fields |= {"workflow_id": info.workflow_id, "attempt": info.attempt}
-    return structlog.get_logger("touchpoint.activities").bind(**fields)
-
-
-def touch_log(touch: TouchInput) -> Any:
-    return activity_log(
-        lead_id=touch.lead.id, cadence=touch.cadence, step=touch.step.key, send_key=touch.send_key
-    )
 
 
 def rehearse(store: CadenceStore, renderer: TemplateRenderer, config: DeliveryConfig) -> None:
