@@ -1,4 +1,4 @@
-"""Pure cadence and transition rules: what is due next, and what an event or command does.
+"""Pure cadence rules: what is due next, when a snooze or pause ends, which command is refused.
 
 Plain functions over plain values: no Temporal, no I/O, no clock. The workflow passes
 `now` in, so every rule here is unit-tested directly and deterministic on replay.
@@ -8,25 +8,18 @@ from __future__ import annotations
 
 import calendar
 import zoneinfo
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from workflows.models import (
     CadenceDefinition,
     CadenceStep,
-    DeliveryEvent,
-    EngagementEvent,
     Mode,
     Outcome,
-    ReplyIntent,
     SnoozeInput,
 )
 
-CADENCE_MODES = (Mode.FOLLOW_UP, Mode.NURTURE)
 # Clicks on one piece this close together (provider timestamps) count once.
 CLICK_VISIT_SECONDS = 2.0
-# Human clicks on the same nurture piece that show renewed interest (seed 000).
-REPEATED_CLICKS = 2
 # A snooze `until` a date ends at this local time, so the check-in lands in the morning.
 SNOOZE_END_LOCAL_TIME = time(9, 0)
 
@@ -133,96 +126,7 @@ def pause_end(until: date | datetime | None, timezone: str | None) -> datetime |
     return datetime.combine(until, SNOOZE_END_LOCAL_TIME, tzinfo=_zone(timezone))
 
 
-# ------------------------------------------------------------------ transitions
-
-
-@dataclass(frozen=True)
-class Effect:
-    """What an event does to a lead: a new mode, a closing outcome, a rep task."""
-
-    reason: str
-    to: Mode | None = None
-    outcome: Outcome | None = None
-    rep_task: str | None = None
-    # A pause or snooze that ends on this (lead-local) day.
-    until: date | None = None
-
-
-def reply_effect(
-    mode: Mode,
-    intent: ReplyIntent | None,
-    *,
-    after_check_in: bool,
-    until: date | None = None,
-    explanation: str = "",
-) -> Effect:
-    """A reply from the lead. A human reply stops automation: the rep owns the conversation.
-
-    Interest shown during nurture (or answering the check-in after a snooze) moves the
-    lead to follow-up, with a rep task so a person answers first. An out-of-office with
-    a return date pauses a running cadence until then (it goes on where it was); "not now"
-    with a date snoozes the lead until that day. `until` must already be checked to lie
-    ahead (see `reply_until_problem`); without it both fall back to the rules below.
-    """
-    why = f" ({explanation})" if explanation else ""
-    if intent == "unsubscribe":
-        return Effect(f"reply asked to unsubscribe{why}", to=Mode.CLOSED, outcome=Outcome.UNSUBSCRIBED)
-    if intent == "negative":
-        return Effect(f"reply declined{why}", to=Mode.CLOSED, outcome=Outcome.LOST)
-    if intent == "auto_reply":
-        if until is not None and mode in CADENCE_MODES:
-            return Effect(f"auto-reply: away until {until.isoformat()}{why}", to=Mode.PAUSED, until=until)
-        return Effect("auto-reply ignored")
-    if intent == "not_now" and until is not None:
-        return Effect(
-            f"lead said not now: check back on {until.isoformat()}{why}", to=Mode.SNOOZED, until=until
-        )
-    if intent in ("positive", "question") and mode in (Mode.NURTURE, Mode.SNOOZED):
-        what = "answered the check-in positively" if after_check_in else "replied with interest"
-        return Effect(
-            f"lead {what}",
-            to=Mode.FOLLOW_UP,
-            rep_task=f"Lead {what}: answer personally today",
-        )
-    target = None if mode == Mode.AWAITING_REP else Mode.AWAITING_REP
-    return Effect(
-        "human reply: automation stopped, the rep owns the conversation",
-        to=target,
-        rep_task="Lead replied: read it and answer personally",
-    )
-
-
-def engagement_effect(mode: Mode, event: EngagementEvent, clicks_on_piece: int) -> Effect:
-    """`clicks_on_piece` already counts this event when it is a human click."""
-    if event.kind == "unsubscribe":
-        return Effect("unsubscribed", to=Mode.CLOSED, outcome=Outcome.UNSUBSCRIBED)
-    if event.kind == "sms_opt_out":
-        return Effect("texted STOP: no more SMS until START (email goes on)")
-    if event.kind == "sms_opt_in":
-        return Effect("texted START: SMS allowed again")
-    if (
-        event.kind == "click"
-        and not event.automated
-        and mode == Mode.NURTURE
-        and clicks_on_piece >= REPEATED_CLICKS
-    ):
-        return Effect(
-            f"clicked '{event.content_id}' {clicks_on_piece} times",
-            to=Mode.FOLLOW_UP,
-            rep_task=f"Lead keeps reading '{event.content_id}': reach out while it is warm",
-        )
-    return Effect(f"{event.kind} recorded")
-
-
-def delivery_effect(event: DeliveryEvent) -> Effect:
-    if event.kind == "complaint":
-        return Effect("marked a message as spam", to=Mode.CLOSED, outcome=Outcome.COMPLAINED)
-    if event.kind == "bounce" and event.permanent:
-        return Effect("address bounced permanently", to=Mode.CLOSED, outcome=Outcome.BOUNCED)
-    what = {"bounce": "transient bounce", "rendering_failure": "rendering failure"}.get(
-        event.kind, event.kind
-    )
-    return Effect(f"{what} recorded")
+# ---------------------------------------------------------------------- events
 
 
 def is_same_visit(previous: datetime | None, at: datetime) -> bool:
@@ -238,34 +142,6 @@ def reply_until_problem(end: datetime, now: datetime) -> str | None:
     if end.date() > add_months(now, 24).date():
         return f"{end.date().isoformat()} is more than 2 years away"
     return None
-
-
-SUPPRESSION_OUTCOMES = {
-    "BOUNCE": Outcome.BOUNCED,
-    "COMPLAINT": Outcome.COMPLAINED,
-    "UNSUBSCRIBE": Outcome.UNSUBSCRIBED,
-}
-
-
-def suppression_outcome(status: str, detail: str) -> Outcome | None:
-    """A send skipped because the address is on a suppression list ends the lead for good:
-    'suppressed: BOUNCE …' closes it as bounced, COMPLAINT as complained, UNSUBSCRIBE as
-    unsubscribed."""
-    if status != "skipped" or not detail.startswith("suppressed: "):
-        return None
-    reason = detail.split()[1] if len(detail.split()) > 1 else ""
-    return SUPPRESSION_OUTCOMES.get(reason.upper().rstrip(",;:"), Outcome.UNSUBSCRIBED)
-
-
-def trigger_effect(mode: Mode, name: str) -> Effect:
-    """An external business event makes the need urgent: nurture and snooze end."""
-    if mode in (Mode.NURTURE, Mode.SNOOZED):
-        return Effect(
-            f"trigger: {name}",
-            to=Mode.FOLLOW_UP,
-            rep_task=f"Trigger '{name}' fired: the lead moved to follow-up",
-        )
-    return Effect(f"trigger {name} recorded")
 
 
 # ---------------------------------------------------------------- validations

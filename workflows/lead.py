@@ -1,7 +1,8 @@
 """LeadWorkflow: one enrolled lead, for as long as it lives.
 
-A thin loop over the pure rules in `workflows.cadence` and the lead's state in
-`workflows.lead_machine`. Signal and update handlers are synchronous: they only change
+A thin loop: what an event, command or cadence moment does is a row of the transition
+table (`workflows.transitions`), carried out on the lead's state by `workflows.lead_machine`;
+the schedule is `workflows.cadence`'s. Signal and update handlers are synchronous: they only change
 state (and queue rep tasks), so they finish at once and never interleave with a
 half-done send. The main loop is the only place that waits, sends and publishes
 search attributes.
@@ -28,9 +29,13 @@ with workflow.unsafe.imports_passed_through():
     # This module is loaded afresh for every cached run, these once per worker: code
     # kept there (lead_machine) costs memory once, not per lead.
     import workflows.cadence as rules
+    import workflows.errors as errors
     import workflows.lead_machine as machine
     import workflows.names as names
+    import workflows.visibility as visibility
     from workflows.models import (
+        CADENCE_MODES,
+        HOLDING_MODES,
         CadenceDefinition,
         CadenceStep,
         Channel,
@@ -72,7 +77,7 @@ class LeadWorkflow:
     @workflow.init
     def __init__(self, input: EnrollLead) -> None:
         self._input = input
-        self._lead = machine.LeadMachine(input)
+        self._lead = machine.LeadMachine(input, clock=workflow.now, patched=workflow.patched, log=workflow.logger)
         # Shorthands for the machine's state: never replaced, only changed in place.
         self._m = self._lead.m
         self._s = self._lead.s
@@ -114,17 +119,17 @@ class LeadWorkflow:
         workflow task and a sandbox start before staff can read the new state."""
         if self._s.mode == self._run_mode:
             return False
-        return not (self._s.mode in machine.HOLDING_MODES and workflow.patched(names.PATCH_HOLD_IN_RUN))
+        return not (self._s.mode in HOLDING_MODES and workflow.patched(names.PATCH_HOLD_IN_RUN))
 
     async def _start(self) -> None:
         # Read the mode after loading: an event can arrive (and change it) meanwhile.
-        if await self._load_cadences() and self._s.mode in rules.CADENCE_MODES:
+        if await self._load_cadences() and self._s.mode in CADENCE_MODES:
             self._lead.begin(self._s.mode)
         self._lead.refresh()
 
     async def _advance(self) -> None:
         mode = self._s.mode
-        if mode in rules.CADENCE_MODES:
+        if mode in CADENCE_MODES:
             if not await self._load_cadences():
                 return
             if mode == Mode.FOLLOW_UP and self._m.step_index >= len(self._lead.cadence(mode).steps):
@@ -144,7 +149,7 @@ class LeadWorkflow:
         elif mode == Mode.PAUSED and self._s.paused_until is not None:
             label = f"paused until {self._s.paused_until:%Y-%m-%d %H:%M} UTC, then resume"
             if await self._wait_until(self._s.paused_until, label):
-                self._lead.resume("pause ended")
+                self._lead.pause_ended()
         else:
             # paused without end, or awaiting a rep: only a command or event moves it.
             version = self._lead.version
@@ -172,11 +177,11 @@ class LeadWorkflow:
             )
         # A local activity's failure arrives as the ApplicationError itself, unwrapped.
         except (ActivityError, ApplicationError) as err:
-            problem = machine.blocking_problem(err)
+            problem = errors.blocking_problem(err)
             if problem is None:
                 raise
             if self._lead.version == version:
-                self._lead.hold(Mode.PAUSED, f"step {step.key}: {problem}. Fix the lead's data, then resume")
+                self._lead.window_blocked(f"step {step.key}: {problem}. Fix the lead's data, then resume")
             return False
         if self._lead.version != version or self._s.mode != mode:
             return False
@@ -227,17 +232,14 @@ class LeadWorkflow:
             if self._m.nurture is None:
                 self._m.nurture = await self._load(self._input.nurture_cadence)
         except ActivityError as err:
-            problem = machine.blocking_problem(err)
+            problem = errors.blocking_problem(err)
             if problem is None:
                 raise
-            self._lead.hold(Mode.PAUSED, f"{problem}. Deploy a cadence with that id, then resume")
-            self._m.remaining_seconds = None
+            self._lead.cadences_blocked(f"{problem}. Deploy a cadence with that id, then resume", forget=False)
             return False
         problem = rules.cadence_slot_problem(self._m.follow_up, self._m.nurture)
         if problem:
-            self._lead.hold(Mode.PAUSED, problem)
-            self._m.remaining_seconds = None
-            self._m.follow_up = self._m.nurture = None
+            self._lead.cadences_blocked(problem, forget=True)
             return False
         return True
 
@@ -273,21 +275,17 @@ class LeadWorkflow:
         try:
             result = await self._deliver(touch)
         except ActivityError as err:
-            rejected = machine.rejection(err)
+            rejected = errors.rejection(err)
             if rejected is not None:
                 result = TouchResult(send_key=touch.send_key, status="rejected", detail=rejected)
                 return self._lead.record(cadence, step, touch, result, seq)
-            problem = machine.blocking_problem(err)
+            problem = errors.blocking_problem(err)
             if problem is None:
                 raise
             # Pause rather than fail: the lead is kept, the reason is visible, and
             # `resume` retries this same step once the template or data is fixed.
             if self._s.mode == resume_to:
-                self._lead.hold(
-                    Mode.PAUSED,
-                    f"step {step.key} could not be sent: {problem}. Fix it, then resume",
-                )
-                self._m.remaining_seconds = 0.0
+                self._lead.send_blocked(f"step {step.key} could not be sent: {problem}. Fix it, then resume")
             return False
         return self._lead.record(cadence, step, touch, result, seq)
 
@@ -328,11 +326,11 @@ class LeadWorkflow:
     def _publish(self) -> None:
         """Keep search attributes and the UI's current details in step with the state."""
         wanted = self._lead.search_attributes()
-        updates = machine.search_attribute_updates(self._published, wanted)
+        updates = visibility.search_attribute_updates(self._published, wanted)
         if updates:
             workflow.upsert_search_attributes(updates)
             self._published = wanted
-        workflow.set_current_details(machine.details(self._s))
+        workflow.set_current_details(visibility.details(self._s))
 
     # ----------------------------------------------------------------- signals
 
@@ -358,51 +356,51 @@ class LeadWorkflow:
 
     @workflow.update(name=names.UPDATE_SNOOZE)
     def snooze(self, command: SnoozeInput | dict[str, Any]) -> LeadState:
-        return self._lead.on_snooze(machine.parse_command(SnoozeInput, command))
+        return self._lead.on_snooze(errors.parse_command(SnoozeInput, command))
 
     @snooze.validator
     def _check_snooze(self, command: SnoozeInput | dict[str, Any]) -> None:
-        self._lead.check_snooze(machine.parse_command(SnoozeInput, command))
+        self._lead.check_snooze(errors.parse_command(SnoozeInput, command))
 
     @workflow.update(name=names.UPDATE_PAUSE)
     def pause(self, command: PauseInput | dict[str, Any]) -> LeadState:
-        return self._lead.on_pause(machine.parse_command(PauseInput, command))
+        return self._lead.on_pause(errors.parse_command(PauseInput, command))
 
     @pause.validator
     def _check_pause(self, command: PauseInput | dict[str, Any]) -> None:
-        self._lead.check_pause(machine.parse_command(PauseInput, command))
+        self._lead.check_pause(errors.parse_command(PauseInput, command))
 
     @workflow.update(name=names.UPDATE_RESUME)
     def resume(self, command: ResumeInput | dict[str, Any]) -> LeadState:
-        return self._lead.on_resume(machine.parse_command(ResumeInput, command))
+        return self._lead.on_resume(errors.parse_command(ResumeInput, command))
 
     @resume.validator
     def _check_resume(self, command: ResumeInput | dict[str, Any]) -> None:
-        self._lead.check_resume(machine.parse_command(ResumeInput, command))
+        self._lead.check_resume(errors.parse_command(ResumeInput, command))
 
     @workflow.update(name=names.UPDATE_MOVE)
     def move(self, command: MoveInput | dict[str, Any]) -> LeadState:
-        return self._lead.on_move(machine.parse_command(MoveInput, command))
+        return self._lead.on_move(errors.parse_command(MoveInput, command))
 
     @move.validator
     def _check_move(self, command: MoveInput | dict[str, Any]) -> None:
-        self._lead.check_move(machine.parse_command(MoveInput, command))
+        self._lead.check_move(errors.parse_command(MoveInput, command))
 
     @workflow.update(name=names.UPDATE_CLOSE)
     def close(self, command: CloseInput | dict[str, Any]) -> LeadState:
-        return self._lead.on_close(machine.parse_command(CloseInput, command))
+        return self._lead.on_close(errors.parse_command(CloseInput, command))
 
     @close.validator
     def _check_close(self, command: CloseInput | dict[str, Any]) -> None:
-        self._lead.check_close(machine.parse_command(CloseInput, command))
+        self._lead.check_close(errors.parse_command(CloseInput, command))
 
     @workflow.update(name=names.UPDATE_COMPLETE_TASK)
     def complete_task(self, command: CompleteTaskInput | dict[str, Any]) -> LeadState:
-        return self._lead.on_complete_task(machine.parse_command(CompleteTaskInput, command))
+        return self._lead.on_complete_task(errors.parse_command(CompleteTaskInput, command))
 
     @complete_task.validator
     def _check_complete_task(self, command: CompleteTaskInput | dict[str, Any]) -> None:
-        self._lead.check_complete_task(machine.parse_command(CompleteTaskInput, command))
+        self._lead.check_complete_task(errors.parse_command(CompleteTaskInput, command))
 
     # ------------------------------------------------------------------- query
 

@@ -1,35 +1,35 @@
-"""LeadMachine: one lead's state and every synchronous change to it, for LeadWorkflow.
+"""LeadMachine: one lead's state, and carrying out the transition table on it.
 
-LeadWorkflow (`workflows/lead.py`) waits, runs activities and publishes; what its main
-loop and its signal and update handlers change in between is done here, along with
-the validators' checks.
+LeadWorkflow (`workflows/lead.py`) waits, runs activities and publishes. What its main
+loop and its signal and update handlers change in between is done here: each event,
+command or cadence moment is looked up in `workflows.transitions` and the effect it
+names is applied (`apply`). The validators' checks live here too.
 
-Why a module of its own: the sandbox loads a workflow's own module afresh for every
-run it keeps cached, code objects and all, while a module imported under
-`workflow.unsafe.imports_passed_through()` is loaded once per worker. In
-`workflows/lead.py` this code cost memory once per cached lead. Two consequences:
-
-- It is workflow code all the same, but the sandbox does not check it: time only from
-  `workflow.now()`, logs only through `workflow.logger`, no I/O, no randomness, and a
-  `workflow.patched` call stays where it is. The replay tests (`tests/replay`) catch
-  a change that would break leads already running.
-- No module-level mutable state: every run of every lead shares this module.
+Pure: the clock, the logger and the patch check are handed in (LeadWorkflow hands in
+`workflow.now`, `workflow.logger` and `workflow.patched`), so it is unit-tested without
+a server (`tests/unit/test_lead_machine.py`). It is imported passed through the sandbox
+so its code is loaded once per worker, not once per cached lead; hence no module-level
+mutable state: every run of every lead shares this module. The replay tests
+(`tests/replay`) catch a change that would break leads already running.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 from pydantic import ValidationError
-from temporalio import workflow
-from temporalio.common import SearchAttributeUpdate
-from temporalio.exceptions import ActivityError, ApplicationError
 
 import workflows.cadence as rules
 import workflows.names as names
-import workflows.search_attributes as sa
+import workflows.transitions as transitions
+import workflows.visibility as visibility
+from workflows.errors import CommandRejected, refuse, short_error
 from workflows.models import (
+    CADENCE_MODES,
+    HOLDING_MODES,
     CadenceDefinition,
     CadenceStep,
     Channel,
@@ -69,14 +69,8 @@ KEEP_REJECTED = 20
 KEEP_DONE_TASKS = 20
 KEEP_SEEN_EVENTS = 2000
 KEEP_CLICKED_PIECES = 100
-HOLDING_MODES = (Mode.PAUSED, Mode.AWAITING_REP)
-
-
-class CommandRejected(ApplicationError):
-    """Raised by update validators; the caller sees the message and nothing changes."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, type="CommandRejected", non_retryable=True)
+On = transitions.On
+Do = transitions.Do
 
 
 class LeadMachine:
@@ -84,8 +78,20 @@ class LeadMachine:
     `state` query returns) and the transitions on it. `version` goes up with every
     change a waiting main loop must notice."""
 
-    def __init__(self, input: EnrollLead) -> None:
+    def __init__(
+        self,
+        input: EnrollLead,
+        *,
+        clock: Callable[[], datetime],
+        patched: Callable[[str], bool],
+        log: logging.Logger | logging.LoggerAdapter[Any],
+    ) -> None:
         self.input = input
+        # Workflow time, the patch check and the replay-safe logger (workflow.now,
+        # workflow.patched, workflow.logger in LeadWorkflow).
+        self.now = clock
+        self.patched = patched
+        self.log = log
         self.lead = input.lead
         if input.memory is not None:
             self.m = input.memory
@@ -107,7 +113,7 @@ class LeadMachine:
 
     def begin(self, mode: Mode) -> None:
         """Schedule the first touch of a fresh pass through `mode`'s cadence."""
-        now = workflow.now()
+        now = self.now()
         if mode == Mode.FOLLOW_UP:
             self.m.step_index = 0
             gap = rules.sequence_gap(self.cadence(mode), 0)
@@ -131,7 +137,7 @@ class LeadMachine:
     def schedule_next(self, mode: Mode, cadence: CadenceDefinition) -> None:
         """After `mode`'s current step was sent: due time of the next one, or the end of
         the sequence."""
-        sent_due = self.m.due_at or workflow.now()
+        sent_due = self.m.due_at or self.now()
         if mode == Mode.FOLLOW_UP:
             self.m.step_index += 1
             finished = self.m.step_index >= len(cadence.steps)
@@ -154,18 +160,33 @@ class LeadMachine:
 
     def finish_sequence(self) -> None:
         cadence = self.cadence(Mode.FOLLOW_UP)
-        reason = f"{cadence.id} finished with no reply"
-        if cadence.after_last_step == "nurture":
-            self.set_mode(Mode.NURTURE, reason)
-            self.begin(Mode.NURTURE)
-        else:
-            self.set_mode(Mode.CLOSED, reason)
+        on = On.SEQUENCE_DONE if cadence.after_last_step == "nurture" else On.SEQUENCE_DONE_STOP
+        self.happen(on, cadence=cadence.id)
 
     def checked_in(self) -> None:
         """The check-in after a snooze was sent: the lead goes on in nurture."""
-        if self.s.mode == Mode.SNOOZED:
-            self.set_mode(Mode.NURTURE, "snooze ended: check-in sent")
-            self.begin(Mode.NURTURE)
+        self.happen(On.CHECK_IN_SENT)
+
+    def pause_ended(self) -> None:
+        self.happen(On.PAUSE_ENDED)
+
+    def window_blocked(self, problem: str) -> None:
+        """The send window cannot be planned (the lead's zone or region): pause; `resume`
+        waits out what was left of the wait."""
+        self.happen(On.BLOCKED, problem=problem)
+
+    def send_blocked(self, problem: str) -> None:
+        """A step could not be sent (template or data): pause; `resume` retries it at once."""
+        if self.happen(On.BLOCKED, problem=problem):
+            self.m.remaining_seconds = 0.0
+
+    def cadences_blocked(self, problem: str, *, forget: bool) -> None:
+        """The cadences cannot be used: pause; `resume` loads them again (`forget`: the
+        loaded ones do not fit their slots and are dropped)."""
+        if self.happen(On.BLOCKED, problem=problem):
+            self.m.remaining_seconds = None
+            if forget:
+                self.m.follow_up = self.m.nurture = None
 
     def plan_send_input(self, step: CadenceStep, due: datetime) -> PlanSendInput:
         attributes = self.lead.attributes
@@ -219,7 +240,7 @@ class LeadMachine:
                 TouchRecord(
                     step=step.key,
                     channel=step.channel,
-                    sent_at=workflow.now(),
+                    sent_at=self.now(),
                     cadence=cadence.ref,
                     send_key=touch.send_key,
                     status=result.status,
@@ -228,10 +249,10 @@ class LeadMachine:
             ],
             KEEP_TOUCHES,
         )
-        workflow.logger.info("touch %s: %s %s", result.status, step.channel.value, step.key)
-        outcome = rules.suppression_outcome(result.status, result.detail)
-        if outcome is not None and self.s.mode != Mode.CLOSED:
-            self.set_mode(Mode.CLOSED, f"address suppressed ({result.detail})", outcome)
+        self.log.info("touch %s: %s %s", result.status, step.channel.value, step.key)
+        outcome = transitions.suppression_outcome(result.status, result.detail)
+        if outcome is not None:
+            self.happen(On.SUPPRESSED, outcome=outcome, detail=result.detail)
         return True
 
     def rep_task(self, touch: TouchInput) -> RepTaskInput:
@@ -248,7 +269,7 @@ class LeadMachine:
 
     def open_task(self, task: RepTaskInput) -> None:
         self.s.open_tasks.append(
-            RepTask(task_id=task.task_id, kind=task.kind, title=task.title, created_at=workflow.now())
+            RepTask(task_id=task.task_id, kind=task.kind, title=task.title, created_at=self.now())
         )
 
     def queue_task(self, title: str, note: str = "") -> None:
@@ -277,7 +298,7 @@ class LeadMachine:
         if to not in HOLDING_MODES:
             self.m.resume_mode = None
             self.m.remaining_seconds = None
-        if to not in rules.CADENCE_MODES:
+        if to not in CADENCE_MODES:
             self.m.due_at = None
         self.m.last_email_message_id = None  # a new mode starts a new thread
         if to == Mode.CLOSED:
@@ -286,7 +307,7 @@ class LeadMachine:
         self.s.transitions = bounded(
             [
                 *self.s.transitions,
-                TransitionRecord(from_mode=previous, to_mode=to, reason=reason, at=workflow.now()),
+                TransitionRecord(from_mode=previous, to_mode=to, reason=reason, at=self.now()),
             ],
             KEEP_TRANSITIONS,
         )
@@ -296,11 +317,11 @@ class LeadMachine:
     def hold(self, to: Mode, reason: str, *, until: datetime | None = None) -> None:
         """Stop automation (paused or awaiting a rep), remembering where to come back to."""
         current = self.s.mode
-        if current in rules.CADENCE_MODES:
+        if current in CADENCE_MODES:
             self.m.resume_mode = current
             due = self.m.due_at
             self.m.remaining_seconds = (
-                max(0.0, (due - workflow.now()).total_seconds()) if due else None
+                max(0.0, (due - self.now()).total_seconds()) if due else None
             )
         elif current == Mode.SNOOZED:
             self.m.resume_mode = Mode.SNOOZED
@@ -317,10 +338,10 @@ class LeadMachine:
         remaining = self.m.remaining_seconds
         snoozed_until = self.s.snoozed_until
         self.set_mode(to, reason)
-        if to in rules.CADENCE_MODES:
+        if to in CADENCE_MODES:
             # Keep the spacing the lead had: the wait left when it stopped, no burst.
             self.m.due_at = (
-                workflow.now() + timedelta(seconds=remaining) if remaining is not None else None
+                self.now() + timedelta(seconds=remaining) if remaining is not None else None
             )
         elif to == Mode.SNOOZED:
             self.s.snoozed_until = snoozed_until
@@ -335,36 +356,52 @@ class LeadMachine:
         if self.m.follow_up is not None and self.m.nurture is not None:
             self.begin(to)
 
-    def apply(self, effect: rules.Effect, note: str = "") -> None:
+    def snooze_until(self, end: datetime, reason: str) -> None:
+        """Wait until `end` (on the lead's clock), then the check-in touch. Not a hold: the
+        snooze itself is the mode to come back to."""
+        self.set_mode(Mode.SNOOZED, reason)
+        self.s.snoozed_until = self.scaled_end(end)
+        self.refresh()
+
+    def happen(self, on: transitions.On, *, end: datetime | None = None, note: str = "", **facts: Any) -> bool:
+        """Apply the table's row for `on` in the current mode; False when it has none (a
+        cadence moment that no longer applies, or an event on a closed lead)."""
+        if transitions.row_for(self.s.mode, on) is None:
+            return False
+        self.apply(transitions.decide(self.s.mode, on, **facts), note=note, end=end)
+        return True
+
+    def apply(self, effect: transitions.Effect, note: str = "", *, end: datetime | None = None) -> None:
+        """Carry out one row of the transition table. `end` is when a hold or snooze ends
+        on the lead's clock; by default 09:00 local on the effect's `until` day."""
         if effect.rep_task:
             self.queue_task(effect.rep_task, note)
-        if effect.to == Mode.CLOSED:
+        if end is None and effect.until is not None:
+            end = self.local_morning(effect.until)
+        if effect.do == Do.CLOSE:
             self.set_mode(Mode.CLOSED, effect.reason, effect.outcome)
-        elif effect.to == Mode.FOLLOW_UP:
-            self.enter(Mode.FOLLOW_UP, effect.reason)
-        elif effect.to == Mode.SNOOZED and effect.until is not None:
-            self.snooze_until(self.local_morning(effect.until), effect.reason)
-        elif effect.to == Mode.PAUSED and effect.until is not None:
-            self.hold(Mode.PAUSED, effect.reason, until=self.scaled_end(self.local_morning(effect.until)))
-        elif effect.to is not None:
-            self.hold(effect.to, effect.reason)
+        elif effect.do == Do.ENTER:
+            assert effect.to is not None
+            self.enter(effect.to, effect.reason)
+        elif effect.do == Do.SNOOZE:
+            assert end is not None
+            self.snooze_until(end, effect.reason)
+        elif effect.do == Do.HOLD:
+            assert effect.to is not None
+            self.hold(effect.to, effect.reason, until=self.scaled_end(end) if end is not None else None)
+        elif effect.do == Do.RESUME:
+            self.resume(effect.reason)
         else:
-            workflow.logger.info("event: %s", effect.reason)
+            self.log.info("event: %s", effect.reason)
+        # Every event and command wakes a waiting main loop, even when the mode stays.
         self.version += 1
-
-    def snooze_until(self, end: datetime, reason: str) -> None:
-        self.hold(Mode.SNOOZED, reason)
-        self.s.snoozed_until = self.scaled_end(end)
-        self.m.resume_mode = None
-        self.m.remaining_seconds = None
-        self.refresh()
 
     def local_morning(self, day: date) -> datetime:
         """9:00 on `day` in the lead's zone: when a pause or snooze ending that day ends."""
-        return rules.pause_end(day, self.lead.timezone) or workflow.now()
+        return rules.pause_end(day, self.lead.timezone) or self.now()
 
     def scaled_end(self, end: datetime) -> datetime:
-        now = workflow.now()
+        now = self.now()
         return now + rules.scaled(end - now, self.input.speedup)
 
     # ----------------------------------------------------------------- events
@@ -383,12 +420,12 @@ class LeadMachine:
                         signal=signal,
                         event_id=str(event_id) if event_id is not None else None,
                         error=short_error(err),
-                        at=workflow.now(),
+                        at=self.now(),
                     ),
                 ],
                 KEEP_REJECTED,
             )
-            workflow.logger.warning("rejected %s event %s: %s", signal, event_id, short_error(err))
+            self.log.warning("rejected %s event %s: %s", signal, event_id, short_error(err))
             return
         key = f"{signal}:{event.event_id}"
         if key in self._seen:
@@ -399,7 +436,7 @@ class LeadMachine:
             self._seen.discard(self.m.seen_event_ids.pop(0))
         self.events_this_run += 1
         if self.s.mode == Mode.CLOSED:
-            workflow.logger.info("%s event %s after close: recorded only", signal, event.event_id)
+            self.log.info("%s event %s after close: recorded only", signal, event.event_id)
             return
         handle(event)
 
@@ -410,11 +447,11 @@ class LeadMachine:
         )
         until = event.until
         if until is not None:
-            problem = rules.reply_until_problem(self.local_morning(until), workflow.now())
+            problem = rules.reply_until_problem(self.local_morning(until), self.now())
             if problem is not None:
-                workflow.logger.info("reply %s: date ignored, %s", event.event_id, problem)
+                self.log.info("reply %s: date ignored, %s", event.event_id, problem)
                 until = None
-        effect = rules.reply_effect(
+        effect = transitions.reply_effect(
             self.s.mode,
             event.intent,
             after_check_in=after_check_in,
@@ -428,9 +465,9 @@ class LeadMachine:
         if event.kind == "click" and not event.automated and event.content_id:
             piece = event.content_id
             clicks = self.s.human_clicks.get(piece, 0)
-            if event.at is not None and workflow.patched(names.PATCH_CLICK_VISITS):
+            if event.at is not None and self.patched(names.PATCH_CLICK_VISITS):
                 if rules.is_same_visit(self.m.last_click_at.get(piece), event.at):
-                    self.apply(rules.Effect(f"click on '{piece}' in the same visit: counted once"))
+                    self.happen(On.SAME_VISIT_CLICK, piece=piece)
                     return
                 self.m.last_click_at[piece] = event.at
                 if len(self.m.last_click_at) > KEEP_CLICKED_PIECES:
@@ -439,13 +476,13 @@ class LeadMachine:
             self.s.human_clicks[piece] = clicks
         elif event.kind in ("sms_opt_out", "sms_opt_in"):
             self.s.sms_opted_out = event.kind == "sms_opt_out"
-        self.apply(rules.engagement_effect(self.s.mode, event, clicks))
+        self.apply(transitions.engagement_effect(self.s.mode, event, clicks))
 
     def on_delivery(self, event: DeliveryEvent) -> None:
-        self.apply(rules.delivery_effect(event))
+        self.apply(transitions.delivery_effect(event, self.s.mode))
 
     def on_trigger(self, event: TriggerEvent) -> None:
-        self.apply(rules.trigger_effect(self.s.mode, event.name), event.note)
+        self.apply(transitions.trigger_effect(self.s.mode, event.name), event.note)
 
     # --------------------------------------------------------------- commands
     # Each update: `check_*` is its validator (refuses with CommandRejected, changes
@@ -453,12 +490,12 @@ class LeadMachine:
 
     def check_snooze(self, command: SnoozeInput) -> None:
         refuse(rules.closed_problem(self.s.mode, self.s.outcome))
-        now = workflow.now()
+        now = self.now()
         refuse(rules.snooze_problem(self.snooze_end(command, now), now))
 
     def on_snooze(self, command: SnoozeInput) -> LeadState:
-        end = self.snooze_end(command, workflow.now())
-        self.snooze_until(end, command.reason or f"snoozed until {end.date().isoformat()}")
+        end = self.snooze_end(command, self.now())
+        self.happen(On.SNOOZE, end=end, reason=command.reason or f"snoozed until {end.date().isoformat()}")
         return self.s
 
     def snooze_end(self, command: SnoozeInput, now: datetime) -> datetime:
@@ -467,25 +504,18 @@ class LeadMachine:
     def check_pause(self, command: PauseInput) -> None:
         refuse(rules.closed_problem(self.s.mode, self.s.outcome))
         end = rules.pause_end(command.until, self.lead.timezone)
-        refuse(rules.pause_problem(self.s.mode, end, workflow.now()))
+        refuse(rules.pause_problem(self.s.mode, end, self.now()))
 
     def on_pause(self, command: PauseInput) -> LeadState:
-        self.hold(Mode.PAUSED, command.reason, until=self._pause_end(command))
+        self.happen(On.PAUSE, end=rules.pause_end(command.until, self.lead.timezone), reason=command.reason)
         return self.s
-
-    def _pause_end(self, command: PauseInput) -> datetime | None:
-        end = rules.pause_end(command.until, self.lead.timezone)
-        if end is None:
-            return None
-        now = workflow.now()
-        return now + rules.scaled(end - now, self.input.speedup)
 
     def check_resume(self, command: ResumeInput) -> None:
         refuse(rules.closed_problem(self.s.mode, self.s.outcome))
         refuse(rules.resume_problem(self.s.mode))
 
     def on_resume(self, command: ResumeInput) -> LeadState:
-        self.resume(command.note or "resumed by staff")
+        self.happen(On.RESUME, reason=command.note or "resumed by staff")
         return self.s
 
     def check_move(self, command: MoveInput) -> None:
@@ -493,14 +523,15 @@ class LeadMachine:
         refuse(rules.move_problem(self.s.mode, command.to))
 
     def on_move(self, command: MoveInput) -> LeadState:
-        self.enter(Mode(command.to), command.reason or f"moved to {command.to} by staff")
+        on = On.MOVE_TO_FOLLOW_UP if command.to == Mode.FOLLOW_UP else On.MOVE_TO_NURTURE
+        self.happen(on, reason=command.reason or f"moved to {command.to} by staff")
         return self.s
 
     def check_close(self, command: CloseInput) -> None:
         refuse(rules.closed_problem(self.s.mode, self.s.outcome))
 
     def on_close(self, command: CloseInput) -> LeadState:
-        self.set_mode(Mode.CLOSED, command.note or f"closed as {command.outcome}", Outcome(command.outcome))
+        self.happen(On.CLOSE, outcome=Outcome(command.outcome), reason=command.note or f"closed as {command.outcome}")
         return self.s
 
     def check_complete_task(self, command: CompleteTaskInput) -> None:
@@ -514,7 +545,7 @@ class LeadMachine:
         self.s.open_tasks = [t for t in self.s.open_tasks if t.task_id != command.task_id]
         done = task.model_copy(update={"done": True, "result": command.result})
         self.s.done_tasks = bounded([*self.s.done_tasks, done], KEEP_DONE_TASKS)
-        self.version += 1
+        self.happen(On.COMPLETE_TASK, task_id=command.task_id)
         return self.s
 
     # ------------------------------------------------------------- visibility
@@ -523,7 +554,7 @@ class LeadMachine:
         """Derive the displayed cadence, step and next touch from the current mode."""
         mode = self.s.mode
         cadence, step, at, label = None, None, None, None
-        if mode in rules.CADENCE_MODES and self.m.follow_up and self.m.nurture:
+        if mode in CADENCE_MODES and self.m.follow_up and self.m.nurture:
             definition = self.cadence(mode)
             if mode == Mode.NURTURE or self.m.step_index < len(definition.steps):
                 current, label = self.current_step(mode)
@@ -538,88 +569,8 @@ class LeadMachine:
         self.s.cadence, self.s.step, self.s.next_touch_at, self.s.next_touch = cadence, step, at, label
 
     def search_attributes(self) -> dict[str, Any]:
-        """The search attribute values the lead should show now, by name (None: unset)."""
-        s = self.s
-        return {
-            sa.LEAD_MODE.name: s.mode.value,
-            sa.LEAD_STEP.name: s.step,
-            # The id alone, as the client sets it at enroll: one form to query by.
-            sa.LEAD_CADENCE.name: s.cadence.split("@")[0] if s.cadence else None,
-            sa.LEAD_OWNER.name: self.lead.owner,
-            sa.LEAD_SEGMENT.name: self.lead.segment,
-            sa.LEAD_NEXT_TOUCH_AT.name: s.next_touch_at,
-            sa.LEAD_OUTCOME.name: s.outcome.value if s.outcome else None,
-        }
-
-
-_UNSET = object()
-
-
-def search_attribute_updates(published: dict[str, Any], wanted: dict[str, Any]) -> list[SearchAttributeUpdate[Any]]:
-    """The upserts that turn the `published` values into the `wanted` ones."""
-    keys = {key.name: key for key in sa.ALL}
-    return [
-        keys[name].value_set(value) if value is not None else keys[name].value_unset()
-        for name, value in wanted.items()
-        if published.get(name, _UNSET) != value
-    ]
-
-
-def details(s: LeadState) -> str:
-    """The Web UI's "current details" panel (markdown)."""
-    lines = [f"**{s.mode.value}**" + (f" · {s.cadence}" if s.cadence else "")]
-    if s.next_touch_at:
-        lines.append(f"next: {s.next_touch} at {s.next_touch_at:%Y-%m-%d %H:%M} UTC")
-    if s.pause_reason:
-        lines.append(f"paused: {s.pause_reason}")
-    if s.outcome:
-        lines.append(f"outcome: {s.outcome.value}")
-    lines.append(f"touches sent: {s.touches_total}")
-    if s.touches:
-        last = s.touches[-1]
-        lines.append(f"last: {last.step} ({last.channel.value}, {last.status}) at {last.sent_at:%Y-%m-%d %H:%M}")
-    if s.open_tasks:
-        lines.append(f"open rep tasks: {len(s.open_tasks)}")
-    return "\n\n".join(lines)
+        return visibility.search_attributes(self.s, self.lead)
 
 
 def bounded(items: list[Any], keep: int) -> list[Any]:
     return items[-keep:]
-
-
-def short_error(err: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(part) for part in e['loc']) or 'event'}: {e['msg']}" for e in err.errors()
-    )
-
-
-def parse_command(model: type[Any], raw: Any) -> Any:
-    """Commands arrive as the model or, when they do not fit it, as raw JSON: then the
-    caller gets pydantic's explanation instead of an opaque decoding failure."""
-    if isinstance(raw, model):
-        return raw
-    try:
-        return model.model_validate(raw)
-    except ValidationError as err:
-        raise CommandRejected(f"invalid command: {short_error(err)}") from None
-
-
-def refuse(problem: str | None) -> None:
-    if problem:
-        raise CommandRejected(problem)
-
-
-def rejection(err: ActivityError) -> str | None:
-    """The provider's reason when it refused one message for good, else None."""
-    cause = err.cause
-    if isinstance(cause, ApplicationError) and cause.type == names.DELIVERY_REJECTED:
-        return cause.message
-    return None
-
-
-def blocking_problem(err: ActivityError | ApplicationError) -> str | None:
-    """The message of an error a retry cannot fix (bad template, unknown cadence)."""
-    cause = err.cause if isinstance(err, ActivityError) else err
-    if isinstance(cause, ApplicationError) and cause.type in names.BLOCKING_ERRORS:
-        return cause.message
-    return None

@@ -39,6 +39,13 @@ class Mode(StrEnum):
     CLOSED = "closed"
 
 
+# Modes that send a cadence; modes where automation stops until a person (or a date)
+# moves the lead on; every mode but closed.
+CADENCE_MODES = (Mode.FOLLOW_UP, Mode.NURTURE)
+HOLDING_MODES = (Mode.PAUSED, Mode.AWAITING_REP)
+OPEN_MODES = (Mode.FOLLOW_UP, Mode.NURTURE, Mode.SNOOZED, Mode.PAUSED, Mode.AWAITING_REP)
+
+
 CadenceMode = Literal["follow_up", "nurture"]
 
 

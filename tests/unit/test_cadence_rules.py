@@ -1,4 +1,4 @@
-"""Pure cadence and transition rules (workflows/cadence.py): no Temporal, no clock, no I/O."""
+"""Pure cadence rules (workflows/cadence.py): no Temporal, no clock, no I/O."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ import pytest
 from workflows import cadence as rules
 from workflows.models import (
     CadenceDefinition,
-    DeliveryEvent,
-    EngagementEvent,
     Mode,
     Outcome,
     SnoozeInput,
@@ -334,163 +332,6 @@ def test_pause_until_an_exact_moment_keeps_it() -> None:
     assert rules.pause_end(moment, CHICAGO) == moment
 
 
-# ------------------------------------------------------------------ reply_effect
-
-
-@pytest.mark.parametrize("mode", OPEN_MODES)
-@pytest.mark.parametrize("after_check_in", [False, True])
-def test_reply_asking_to_unsubscribe_closes_the_lead(mode: Mode, after_check_in: bool) -> None:
-    effect = rules.reply_effect(mode, "unsubscribe", after_check_in=after_check_in)
-    assert (effect.to, effect.outcome, effect.rep_task) == (Mode.CLOSED, Outcome.UNSUBSCRIBED, None)
-    assert effect.reason == "reply asked to unsubscribe"
-
-
-@pytest.mark.parametrize("mode", OPEN_MODES)
-def test_negative_reply_closes_the_lead_as_lost(mode: Mode) -> None:
-    effect = rules.reply_effect(mode, "negative", after_check_in=False)
-    assert (effect.to, effect.outcome, effect.rep_task) == (Mode.CLOSED, Outcome.LOST, None)
-    assert effect.reason == "reply declined"
-
-
-@pytest.mark.parametrize("mode", OPEN_MODES)
-def test_auto_reply_changes_nothing(mode: Mode) -> None:
-    effect = rules.reply_effect(mode, "auto_reply", after_check_in=True)
-    assert (effect.to, effect.outcome, effect.rep_task) == (None, None, None)
-    assert effect.reason == "auto-reply ignored"
-
-
-@pytest.mark.parametrize("mode", [Mode.NURTURE, Mode.SNOOZED])
-@pytest.mark.parametrize("intent", ["positive", "question"])
-def test_interest_during_nurture_or_snooze_moves_to_follow_up_with_a_rep_task(mode: Mode, intent: str) -> None:
-    effect = rules.reply_effect(mode, intent, after_check_in=False)  # type: ignore[arg-type]
-    assert effect.to == Mode.FOLLOW_UP
-    assert effect.outcome is None
-    assert effect.reason == "lead replied with interest"
-    assert effect.rep_task == "Lead replied with interest: answer personally today"
-
-
-@pytest.mark.parametrize("mode", [Mode.NURTURE, Mode.SNOOZED])
-def test_positive_answer_to_the_check_in_moves_to_follow_up_with_check_in_wording(mode: Mode) -> None:
-    effect = rules.reply_effect(mode, "positive", after_check_in=True)
-    assert effect.to == Mode.FOLLOW_UP
-    assert effect.reason == "lead answered the check-in positively"
-    assert effect.rep_task == "Lead answered the check-in positively: answer personally today"
-
-
-@pytest.mark.parametrize("mode", [Mode.FOLLOW_UP, Mode.NURTURE, Mode.SNOOZED, Mode.PAUSED])
-@pytest.mark.parametrize("after_check_in", [False, True])
-def test_unclassified_reply_hands_the_lead_to_the_rep(mode: Mode, after_check_in: bool) -> None:
-    effect = rules.reply_effect(mode, None, after_check_in=after_check_in)
-    assert effect.to == Mode.AWAITING_REP
-    assert effect.outcome is None
-    assert effect.rep_task == "Lead replied: read it and answer personally"
-    assert "the rep owns the conversation" in effect.reason
-
-
-@pytest.mark.parametrize("intent", ["positive", "question", "not_now"])
-def test_human_reply_during_follow_up_stops_automation(intent: str) -> None:
-    effect = rules.reply_effect(Mode.FOLLOW_UP, intent, after_check_in=False)  # type: ignore[arg-type]
-    assert effect.to == Mode.AWAITING_REP
-    assert effect.rep_task == "Lead replied: read it and answer personally"
-
-
-@pytest.mark.parametrize("intent", [None, "positive", "question", "not_now"])
-def test_reply_while_awaiting_rep_creates_a_task_but_no_transition(intent: str | None) -> None:
-    effect = rules.reply_effect(Mode.AWAITING_REP, intent, after_check_in=False)  # type: ignore[arg-type]
-    assert effect.to is None
-    assert effect.outcome is None
-    assert effect.rep_task == "Lead replied: read it and answer personally"
-
-
-# ------------------------------------------------------------------ engagement_effect
-
-
-def _engagement(kind: str = "click", *, automated: bool = False, content: str = "case-study-similar-start") -> EngagementEvent:
-    return EngagementEvent.model_validate(
-        {"event_id": "e-1", "kind": kind, "content_id": content, "automated": automated}
-    )
-
-
-@pytest.mark.parametrize("mode", OPEN_MODES)
-def test_unsubscribe_link_closes_the_lead(mode: Mode) -> None:
-    effect = rules.engagement_effect(mode, _engagement("unsubscribe"), 0)
-    assert (effect.to, effect.outcome) == (Mode.CLOSED, Outcome.UNSUBSCRIBED)
-
-
-@pytest.mark.parametrize("clicks", [2, 3, 10])
-def test_repeated_human_clicks_during_nurture_move_to_follow_up(clicks: int) -> None:
-    effect = rules.engagement_effect(Mode.NURTURE, _engagement(), clicks)
-    assert effect.to == Mode.FOLLOW_UP
-    assert effect.outcome is None
-    assert effect.reason == f"clicked 'case-study-similar-start' {clicks} times"
-    assert effect.rep_task is not None
-    assert "case-study-similar-start" in effect.rep_task
-    assert "reach out while it is warm" in effect.rep_task
-
-
-@pytest.mark.parametrize("clicks", [0, 1])
-def test_a_single_human_click_during_nurture_is_only_recorded(clicks: int) -> None:
-    effect = rules.engagement_effect(Mode.NURTURE, _engagement(), clicks)
-    assert (effect.to, effect.rep_task) == (None, None)
-    assert effect.reason == "click recorded"
-
-
-@pytest.mark.parametrize("clicks", [2, 5, 100])
-def test_automated_clicks_never_move_the_lead(clicks: int) -> None:
-    effect = rules.engagement_effect(Mode.NURTURE, _engagement(automated=True), clicks)
-    assert (effect.to, effect.outcome, effect.rep_task) == (None, None, None)
-    assert effect.reason == "click recorded"
-
-
-@pytest.mark.parametrize("mode", [Mode.FOLLOW_UP, Mode.PAUSED, Mode.AWAITING_REP])
-def test_clicks_outside_nurture_never_move_the_lead(mode: Mode) -> None:
-    effect = rules.engagement_effect(mode, _engagement(), 5)
-    assert (effect.to, effect.rep_task) == (None, None)
-    assert effect.reason == "click recorded"
-
-
-def test_opens_are_only_recorded() -> None:
-    effect = rules.engagement_effect(Mode.NURTURE, _engagement("open"), 3)
-    assert (effect.to, effect.rep_task) == (None, None)
-    assert effect.reason == "open recorded"
-
-
-# ------------------------------------------------------------------ delivery_effect
-
-
-@pytest.mark.parametrize(
-    ("payload", "to", "outcome", "reason"),
-    [
-        ({"kind": "bounce", "permanent": True}, Mode.CLOSED, Outcome.BOUNCED, "address bounced permanently"),
-        ({"kind": "bounce", "permanent": False}, None, None, "transient bounce recorded"),
-        ({"kind": "complaint"}, Mode.CLOSED, Outcome.COMPLAINED, "marked a message as spam"),
-        ({"kind": "complaint", "permanent": True}, Mode.CLOSED, Outcome.COMPLAINED, "marked a message as spam"),
-        ({"kind": "delivered"}, None, None, "delivered recorded"),
-    ],
-)
-def test_delivery_effect(payload: dict[str, object], to: Mode | None, outcome: Outcome | None, reason: str) -> None:
-    effect = rules.delivery_effect(DeliveryEvent.model_validate({"event_id": "d-1", **payload}))
-    assert (effect.to, effect.outcome, effect.reason, effect.rep_task) == (to, outcome, reason, None)
-
-
-# ------------------------------------------------------------------ trigger_effect
-
-
-@pytest.mark.parametrize("mode", [Mode.NURTURE, Mode.SNOOZED])
-def test_trigger_moves_nurture_and_snoozed_leads_to_follow_up(mode: Mode) -> None:
-    effect = rules.trigger_effect(mode, "funding_round")
-    assert effect.to == Mode.FOLLOW_UP
-    assert effect.reason == "trigger: funding_round"
-    assert effect.rep_task == "Trigger 'funding_round' fired: the lead moved to follow-up"
-
-
-@pytest.mark.parametrize("mode", [Mode.FOLLOW_UP, Mode.PAUSED, Mode.AWAITING_REP, Mode.CLOSED])
-def test_trigger_in_other_modes_is_only_recorded(mode: Mode) -> None:
-    effect = rules.trigger_effect(mode, "funding_round")
-    assert (effect.to, effect.outcome, effect.rep_task) == (None, None, None)
-    assert effect.reason == "trigger funding_round recorded"
-
-
 # ------------------------------------------------------------------ command validations
 
 
@@ -576,30 +417,7 @@ def test_pause_until_a_local_time_without_offset_is_read_in_the_leads_zone() -> 
     assert end.astimezone(UTC) == datetime(2027, 3, 1, 16, 0, tzinfo=UTC)
 
 
-# ------------------------------------------------------------ classified replies
-
-
-def test_an_out_of_office_with_a_date_pauses_a_running_cadence_only():
-    back = date(2026, 12, 14)
-    effect = rules.reply_effect(Mode.FOLLOW_UP, "auto_reply", after_check_in=False, until=back)
-    assert (effect.to, effect.until, effect.rep_task) == (Mode.PAUSED, back, None)
-    for held in (Mode.AWAITING_REP, Mode.PAUSED, Mode.SNOOZED):
-        assert rules.reply_effect(held, "auto_reply", after_check_in=False, until=back).to is None
-
-
-def test_not_now_snoozes_only_with_a_date():
-    day = date(2027, 2, 23)
-    effect = rules.reply_effect(Mode.NURTURE, "not_now", after_check_in=False, until=day, explanation="'in 3 months'")
-    assert (effect.to, effect.until) == (Mode.SNOOZED, day)
-    assert "'in 3 months'" in effect.reason
-    without = rules.reply_effect(Mode.FOLLOW_UP, "not_now", after_check_in=False)
-    assert without.to == Mode.AWAITING_REP and without.rep_task
-
-
-def test_new_delivery_kinds_are_recorded_without_a_move():
-    for kind in ("delayed", "rejected", "rendering_failure"):
-        effect = rules.delivery_effect(DeliveryEvent(event_id="e", kind=kind))
-        assert effect.to is None and effect.outcome is None
+# ------------------------------------------------------------ events
 
 
 def test_clicks_within_two_seconds_are_one_visit():

@@ -1,0 +1,56 @@
+"""The errors LeadWorkflow raises to callers and reads from its activities.
+
+Pure: exception types only, no workflow calls, so handlers and tests share them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+from temporalio.exceptions import ActivityError, ApplicationError
+
+import workflows.names as names
+
+
+class CommandRejected(ApplicationError):
+    """Raised by update validators; the caller sees the message and nothing changes."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, type="CommandRejected", non_retryable=True)
+
+
+def short_error(err: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(str(part) for part in e['loc']) or 'event'}: {e['msg']}" for e in err.errors())
+
+
+def parse_command(model: type[Any], raw: Any) -> Any:
+    """Commands arrive as the model or, when they do not fit it, as raw JSON: then the
+    caller gets pydantic's explanation instead of an opaque decoding failure."""
+    if isinstance(raw, model):
+        return raw
+    try:
+        return model.model_validate(raw)
+    except ValidationError as err:
+        raise CommandRejected(f"invalid command: {short_error(err)}") from None
+
+
+def refuse(problem: str | None) -> None:
+    if problem:
+        raise CommandRejected(problem)
+
+
+def rejection(err: ActivityError) -> str | None:
+    """The provider's reason when it refused one message for good, else None."""
+    cause = err.cause
+    if isinstance(cause, ApplicationError) and cause.type == names.DELIVERY_REJECTED:
+        return cause.message
+    return None
+
+
+def blocking_problem(err: ActivityError | ApplicationError) -> str | None:
+    """The message of an error a retry cannot fix (bad template, unknown cadence)."""
+    cause = err.cause if isinstance(err, ActivityError) else err
+    if isinstance(cause, ApplicationError) and cause.type in names.BLOCKING_ERRORS:
+        return cause.message
+    return None
