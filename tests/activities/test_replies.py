@@ -1,4 +1,4 @@
-"""Inbound replies (activities/inbound/replies.py): parse what mail clients send, keep the new
+"""Inbound replies (activities/inbound/replies/): parse what mail clients send, keep the new
 text, and read it as a careful human would.
 
 The corpus in tests/fixtures/replies/ is raw MIME as Gmail, Outlook (web, desktop,
@@ -20,12 +20,12 @@ import pytest
 from activities.inbound.replies import (
     Classification,
     InboundEmail,
-    ReplyClass,
     ReplyParseError,
     classify,
     parse_email,
     strip_reply,
 )
+from activities.inbound.replies.classify import ReplyClass
 from workflows.models import ReplyEvent, ReplyIntent
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "replies"
