@@ -26,7 +26,7 @@ from tests.inbound_fixtures import (
 )
 from workflows.models import EVENT_ID_MAX, DeliveryEvent, EngagementEvent, ReplyEvent
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "ses_events"
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "ses_events"
 MODELS: dict[str, type[BaseModel]] = {"reply": ReplyEvent, "engagement": EngagementEvent, "delivery": DeliveryEvent}
 
 # fixture → (eventType, signal, kind, opt-out reason)
