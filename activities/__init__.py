@@ -7,8 +7,8 @@ Run by the worker (LeadWorkflow's activities):
   never twice, never to a suppressed address.
 
 Run by the ingest consumer (`touchpoint ingest`):
-- `inbound/`: SES events, replies, inbound texts and clicks, judged and turned into the
-  signals of the lead they belong to.
+- `inbound/`: the SQS consumer, and the SES events, replies, inbound texts and clicks it
+  judges and turns into the signals of the lead they belong to.
 
 Shared by both sides:
 - `stores/`: the send ledger (what was sent, to whom, who opted out);

@@ -16,12 +16,12 @@ import pytest
 from activities.common.phones import phone_key
 from activities.common.tokens import make_reply_address
 from activities.delivery.config import IngestConfig
+from activities.inbound.consumer import ClosedLead, Ingestor, NoSuchLead
 from activities.inbound.ses_events import Signal
 from activities.stores.ledger import SqliteSendLedger
-from starter.errors import LeadClosed, LeadNotFound, TemporalUnavailable
+from starter.errors import TemporalUnavailable
 from tests.aws.conftest import queued
 from tests.inbound_fixtures import BROWSER, MESSAGE_ID, SEND_KEY, inbound_sms, ses_event, sns_envelope
-from workers.ingest import Ingestor
 
 REGION = "us-east-1"
 SECRET = "0123456789abcdef0123456789abcdef"
@@ -29,7 +29,7 @@ SECRET = "0123456789abcdef0123456789abcdef"
 
 @dataclass
 class Sent:
-    """A stand-in for Temporal: records signals, or fails the way the client does."""
+    """A stand-in for Temporal: records signals, or fails the way SignalSender does."""
 
     signals: list[Signal] = field(default_factory=list)
     unknown: set[str] = field(default_factory=set)
@@ -40,9 +40,9 @@ class Sent:
         if self.down:
             raise TemporalUnavailable("127.0.0.1:7233")
         if signal.lead_id in self.unknown:
-            raise LeadNotFound(signal.lead_id)
+            raise NoSuchLead(signal.lead_id)
         if signal.lead_id in self.closed:
-            raise LeadClosed(signal.lead_id, outcome="unsubscribed")
+            raise ClosedLead(signal.lead_id)
         self.signals.append(signal)
 
 

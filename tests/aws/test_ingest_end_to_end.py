@@ -24,6 +24,7 @@ from temporalio.worker import Worker
 from activities.common.phones import phone_key
 from activities.common.tokens import make_reply_address
 from activities.delivery.config import IngestConfig
+from activities.inbound.consumer import Ingestor
 from activities.stores.ledger import SqliteSendLedger
 from starter.client import TouchpointClient
 from starter.errors import LeadClosed
@@ -31,7 +32,7 @@ from tests.aws.conftest import queued
 from tests.aws.test_ingest import received, reply_mail
 from tests.inbound_fixtures import BROWSER, inbound_sms, ses_event
 from tests.workflows.fakes import Recorder
-from workers.ingest import Ingestor, SignalSender
+from workers.ingest import SignalSender
 from workflows import search_attributes
 from workflows.lead import LeadWorkflow
 from workflows.models import EnrollLead, Mode, Outcome

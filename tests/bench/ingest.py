@@ -34,13 +34,14 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.delivery.config import IngestConfig
+from activities.inbound.consumer import Ingestor
 from activities.inbound.replies import classify, parse_email, strip_reply
 from activities.inbound.ses_events import parse_ses_event
 from activities.stores.ledger import SqliteSendLedger
 from starter.client import TouchpointClient
 from tests.inbound_fixtures import ses_event, sns_envelope
 from tests.workflows.fakes import Recorder
-from workers.ingest import Ingestor, SignalSender
+from workers.ingest import SignalSender
 from workflows import search_attributes
 from workflows.lead import LeadWorkflow
 from workflows.models import EnrollLead

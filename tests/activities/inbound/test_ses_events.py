@@ -26,7 +26,7 @@ from tests.inbound_fixtures import (
 )
 from workflows.models import EVENT_ID_MAX, DeliveryEvent, EngagementEvent, ReplyEvent
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "ses_events"
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "ses_events"
 MODELS: dict[str, type[BaseModel]] = {"reply": ReplyEvent, "engagement": EngagementEvent, "delivery": DeliveryEvent}
 
 # fixture → (eventType, signal, kind, opt-out reason)
@@ -482,10 +482,6 @@ def test_the_payload_time_is_the_event_time_not_the_send_time() -> None:
 
 
 def test_a_content_id_tag_names_the_piece_a_click_counts_for() -> None:
-    from activities.common.ses_tags import tag_value
-    from activities.inbound.ses_events import parse_ses_event
-    from tests.inbound_fixtures import ses_event, sns_envelope
-
     record = ses_event("Click")
     record["mail"]["tags"]["content_id"] = [tag_value("case-study-similar-start")]
     event = parse_ses_event(sns_envelope(record))

@@ -22,7 +22,7 @@ from activities.inbound.sms import (
 from tests.inbound_fixtures import inbound_sms, sns_envelope, sns_subscription_confirmation
 from workflows.models import EVENT_ID_MAX, EngagementEvent, ReplyEvent
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "sms"
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "sms"
 
 
 def parsed(body: str = "Sounds good", **fields: Any) -> InboundSms:

@@ -1,0 +1,255 @@
+"""The ingest consumer: long-polls the SQS queues, has each message judged, signals the
+lead's workflow through `send`, then deletes, dead-letters or puts the message back.
+
+Delivery guarantees, message by message:
+
+- A message is deleted only after its signal was accepted by Temporal (or after it was
+  found to need none). A crash before that leaves it in the queue: SQS delivers it
+  again after the visibility timeout, and the event id (derived from the provider's)
+  makes the second signal a no-op in the workflow. Ids signalled recently are also
+  remembered here, so a redelivery usually costs no signal at all.
+- A message that cannot be parsed goes to the dead-letter queue with the reason as a
+  message attribute, then is deleted: it would fail the same way forever.
+- An event for an unknown or closed lead, mail that is not ours, or a reply we cannot
+  match is logged and counted, then deleted: no lead can take it.
+- Anything else that fails (Temporal or AWS unreachable) leaves the message for SQS to
+  redeliver. After `max_receives` deliveries it goes to the dead-letter queue with the
+  last error, so nothing is retried forever (configure the queue's own redrive policy
+  with a higher maxReceiveCount as the backstop).
+- Clicks younger than `click_settle_seconds` are put back (visibility timeout) so the
+  other clicks of a scanner's burst are seen before any of them is judged.
+
+`send` is whatever delivers a signal (the process wires in the Touchpoint client); it
+reports the lead's refusals as the exceptions below, so this package needs no client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter, OrderedDict
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+
+from activities.delivery.config import IngestConfig, QueueKind
+from activities.inbound.judge import Defer, Drop, Judge
+from activities.inbound.replies import ReplyParseError
+from activities.inbound.ses_events import MalformedEvent, Signal
+from activities.stores.ledger import SendLedger
+
+log = structlog.get_logger("touchpoint.ingest")
+
+# SQS caps a message attribute's value well above this; a reason is a sentence.
+_REASON_MAX = 1000
+
+
+class NoSuchLead(Exception):
+    """`send`: no lead with this id is enrolled."""
+
+
+class ClosedLead(Exception):
+    """`send`: the lead is closed and takes no more events."""
+
+
+class InvalidSignal(Exception):
+    """`send`: the signal's payload breaks the contract (a parser bug, not the message's)."""
+
+
+class Ingestor:
+    """Reads, judges and signals; the SQS and S3 clients are boto3 clients."""
+
+    def __init__(
+        self,
+        config: IngestConfig,
+        *,
+        sqs: Any,
+        send: Callable[[Signal], Awaitable[None]],
+        ledger: SendLedger,
+        reply_secrets: list[str],
+        s3: Any = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.config = config
+        self._sqs = sqs
+        self._send = send
+        self._recent: OrderedDict[str, None] = OrderedDict()
+        self._in_flight: set[str] = set()
+        self.stats: Counter[str] = Counter()
+        self._judge = Judge(config, ledger=ledger, reply_secrets=reply_secrets, s3=s3, clock=clock, stats=self.stats)
+
+    # -- polling
+
+    async def poll(self, kind: QueueKind) -> int:
+        """One long poll of `kind`'s queue; every message handled. Returns how many."""
+        url = self.config.queues()[kind]
+        response = await asyncio.to_thread(
+            self._sqs.receive_message,
+            QueueUrl=url,
+            MaxNumberOfMessages=self.config.batch_size,
+            WaitTimeSeconds=self.config.wait_seconds,
+            MessageSystemAttributeNames=["ApproximateReceiveCount"],
+        )
+        messages = response.get("Messages", [])
+        if kind == "events":
+            # Every click of the batch is seen before any is judged (scanner bursts).
+            for message in messages:
+                self._judge.note_click(message.get("Body", ""))
+        # The batch's signals go out together (the workflow takes events in any order);
+        # a message is deleted only once its own signal was accepted.
+        results = await asyncio.gather(*(self._process(kind, url, m) for m in messages))
+        await self._delete_batch(url, [m for m, (_, done) in zip(messages, results) if done])
+        return len(messages)
+
+    async def _delete_batch(self, queue_url: str, messages: list[dict[str, Any]]) -> None:
+        if not messages:
+            return
+        response = await asyncio.to_thread(
+            self._sqs.delete_message_batch,
+            QueueUrl=queue_url,
+            Entries=[{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(messages)],
+        )
+        for failed in response.get("Failed", []):
+            # Delivered again later; its event id makes the second signal a no-op.
+            self.stats["delete_failed"] += 1
+            log.warning("could not delete a handled message", code=failed.get("Code"), error=failed.get("Message"))
+
+    async def run(self, stop: asyncio.Event) -> None:
+        loops = [asyncio.create_task(self._loop(kind, stop), name=f"ingest-{kind}") for kind in self.config.queues()]
+        reporter = asyncio.create_task(self._report(stop))
+        try:
+            await asyncio.gather(*loops)
+        finally:
+            reporter.cancel()
+            log.info("ingest stats", **dict(self.stats))
+
+    async def _loop(self, kind: QueueKind, stop: asyncio.Event) -> None:
+        backoff = 1.0
+        while not stop.is_set():
+            try:
+                await self.poll(kind)
+                backoff = 1.0
+            except Exception as err:  # an AWS outage must not end the consumer
+                self.stats["poll_errors"] += 1
+                log.warning("cannot read the queue; retrying", queue=kind, error=str(err), retry_in=backoff)
+                try:
+                    await asyncio.wait_for(stop.wait(), timeout=backoff)
+                except TimeoutError:
+                    pass
+                backoff = min(backoff * 2, 60.0)
+
+    async def _report(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            await asyncio.sleep(self.config.report_every_seconds)
+            log.info("ingest stats", **dict(self.stats))
+
+    # -- one message
+
+    async def handle(self, kind: QueueKind, queue_url: str, message: dict[str, Any]) -> str:
+        """Judge, signal and acknowledge one SQS message. Returns what happened to it."""
+        label, done = await self._process(kind, queue_url, message)
+        if done:
+            await self._delete(queue_url, message["ReceiptHandle"])
+        return label
+
+    async def _process(self, kind: QueueKind, queue_url: str, message: dict[str, Any]) -> tuple[str, bool]:
+        """What happened to the message, and whether it may now be deleted."""
+        body = message.get("Body", "")
+        receives = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
+        self.stats["received"] += 1
+        try:
+            outcome = await self._judge.outcome(kind, body)
+        except (MalformedEvent, ReplyParseError) as err:
+            await self._dead_letter(kind, message, f"unreadable {kind} message: {err}")
+            return "dead_lettered", True
+        except Exception as err:
+            return await self._failed(kind, message, receives, err)
+        if isinstance(outcome, Defer):
+            self.stats["deferred"] += 1
+            log.debug("message put back", queue=kind, reason=outcome.reason, seconds=outcome.seconds)
+            await asyncio.to_thread(
+                self._sqs.change_message_visibility,
+                QueueUrl=queue_url,
+                ReceiptHandle=message["ReceiptHandle"],
+                VisibilityTimeout=outcome.seconds,
+            )
+            return "deferred", False
+        if isinstance(outcome, Drop):
+            self.stats[outcome.counter] += 1
+            log.info("event dropped", queue=kind, counter=outcome.counter, reason=outcome.reason)
+            return outcome.counter, True
+        try:
+            for signal in outcome.signals:
+                await self._signal(signal)
+        except InvalidSignal as err:
+            # Our parser built a payload the contract refuses: a bug, kept for a human.
+            await self._dead_letter(kind, message, f"{kind} message gave an invalid signal: {err}")
+            return "dead_lettered", True
+        except Exception as err:
+            return await self._failed(kind, message, receives, err)
+        return ("signalled" if outcome.signals else "recorded"), True
+
+    async def _signal(self, signal: Signal) -> None:
+        key = f"{signal.lead_id}:{signal.name}:{signal.payload['event_id']}"
+        if key in self._recent or key in self._in_flight:
+            self.stats["duplicates"] += 1
+            return
+        self._in_flight.add(key)
+        try:
+            await self._send(signal)
+        except NoSuchLead:
+            self.stats["unknown_lead"] += 1
+            log.info("event for a lead that is not enrolled", lead_id=signal.lead_id, signal=signal.name)
+        except ClosedLead:
+            self.stats["closed_lead"] += 1
+            log.info("event for a closed lead", lead_id=signal.lead_id, signal=signal.name)
+        else:
+            self.stats[f"signal_{signal.name}"] += 1
+        finally:
+            self._in_flight.discard(key)
+        self._remember(key)
+
+    def _remember(self, key: str) -> None:
+        if self.config.remember_event_ids == 0:
+            return
+        self._recent[key] = None
+        if len(self._recent) > self.config.remember_event_ids:
+            self._recent.popitem(last=False)
+
+    async def _failed(
+        self, kind: QueueKind, message: dict[str, Any], receives: int, err: Exception
+    ) -> tuple[str, bool]:
+        if receives >= self.config.max_receives:
+            await self._dead_letter(
+                kind, message, f"failed {receives} times, last: {type(err).__name__}: {err}"
+            )
+            return "dead_lettered", True
+        self.stats["retried"] += 1
+        log.warning(
+            "event not handled; SQS will deliver it again",
+            queue=kind,
+            receives=receives,
+            error_type=type(err).__name__,
+            error=str(err)[:300],
+        )
+        return "retried", False
+
+    async def _delete(self, queue_url: str, receipt: str) -> None:
+        await asyncio.to_thread(self._sqs.delete_message, QueueUrl=queue_url, ReceiptHandle=receipt)
+
+    async def _dead_letter(self, kind: QueueKind, message: dict[str, Any], reason: str) -> None:
+        """Keep the untouched body with the reason; the caller then deletes the original."""
+        reason = reason[:_REASON_MAX]
+        self.stats["dead_lettered"] += 1
+        log.warning("message sent to the dead-letter queue", queue=kind, reason=reason)
+        await asyncio.to_thread(
+            self._sqs.send_message,
+            QueueUrl=self.config.dead_letter_queue_url,
+            MessageBody=message.get("Body") or "(empty body)",
+            MessageAttributes={
+                "reason": {"DataType": "String", "StringValue": reason},
+                "source_queue": {"DataType": "String", "StringValue": kind},
+                "sqs_message_id": {"DataType": "String", "StringValue": str(message.get("MessageId", "?"))},
+            },
+        )
