@@ -1,32 +1,13 @@
-"""AWS for tests: moto in server mode on loopback, reached by real boto3 calls through
-`endpoint_url`, exactly as production code reaches AWS."""
+"""AWS for tests: the session's moto server (`moto_endpoint`, tests/conftest.py), reached by
+real boto3 calls through `endpoint_url`, exactly as production code reaches AWS."""
 
-import socket
 from collections.abc import Iterator
 
 import boto3
 import pytest
 import requests
-from moto.server import ThreadedMotoServer
 
 REGION = "us-east-1"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
 
 
 @pytest.fixture
