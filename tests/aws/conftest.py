@@ -2,12 +2,14 @@
 real boto3 calls through `endpoint_url`, exactly as production code reaches AWS."""
 
 from collections.abc import Iterator
+from typing import Any
 
 import boto3
 import pytest
 import requests
 
-REGION = "us-east-1"
+from activities.common.aws import aws_client as make_aws_client
+from tests.aws.email_support import REGION, SesWire, set_up_sender
 
 
 @pytest.fixture
@@ -22,6 +24,17 @@ def aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         monkeypatch.setenv(name, value)
     requests.post(f"{moto_endpoint}/moto-api/reset", timeout=10).raise_for_status()
     yield moto_endpoint
+
+
+@pytest.fixture
+def wire() -> SesWire:
+    return SesWire()
+
+
+@pytest.fixture
+def ses(aws: str, wire: SesWire) -> Any:
+    """An SES v2 client on moto, through `wire`, with the sender set up."""
+    return set_up_sender(wire.attach(make_aws_client("sesv2", region=REGION, endpoint_url=aws)))
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from email import policy
 from activities.delivery.config import DeliveryConfig, LedgerConfig, SesConfig, SnsSmsConfig, SqsTaskQueueConfig
 from activities.registry import build_activities
 from starter.client import TouchpointClient
-from tests.aws.email_support import sent_emails
+from tests.aws.email_support import CONFIGURATION_SET, sent_emails, set_up_sender
 from tests.aws.test_sms_sns import moto_sms
 from workers.settings import Settings
 from workers.worker import build_worker
@@ -23,9 +23,7 @@ REGION = "us-east-1"
 
 
 async def test_a_lead_receives_its_touches_through_ses_sns_and_sqs_exactly_once(aws, aws_client, tmp_path, dev_server):
-    ses = aws_client("sesv2")
-    ses.create_email_identity(EmailIdentity="harborview.example")
-    ses.create_configuration_set(ConfigurationSetName="touchpoint")
+    set_up_sender(aws_client("sesv2"))
     sqs = aws_client("sqs")
     queue_url = sqs.create_queue(
         QueueName="rep-tasks.fifo", Attributes={"FifoQueue": "true"}
@@ -33,7 +31,7 @@ async def test_a_lead_receives_its_touches_through_ses_sns_and_sqs_exactly_once(
     config = DeliveryConfig(
         outbox_dir=tmp_path / "outbox",
         email_transport="ses",
-        ses=SesConfig(region=REGION, configuration_set="touchpoint", endpoint_url=aws, check_suppression_list=False),
+        ses=SesConfig(region=REGION, configuration_set=CONFIGURATION_SET, endpoint_url=aws, check_suppression_list=False),
         ledger=LedgerConfig(path=tmp_path / "ledger.sqlite3"),
         sns_sms=SnsSmsConfig(region=REGION, endpoint_url=aws),
         tasks_queue=SqsTaskQueueConfig(queue_url=queue_url, region=REGION, endpoint_url=aws),
