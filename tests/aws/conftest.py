@@ -1,32 +1,15 @@
-"""AWS for tests: moto in server mode on loopback, reached by real boto3 calls through
-`endpoint_url`, exactly as production code reaches AWS."""
+"""AWS for tests: the session's moto server (`moto_endpoint`, tests/conftest.py), reached by
+real boto3 calls through `endpoint_url`, exactly as production code reaches AWS."""
 
-import socket
 from collections.abc import Iterator
+from typing import Any
 
 import boto3
 import pytest
 import requests
-from moto.server import ThreadedMotoServer
 
-REGION = "us-east-1"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
+from activities.common.aws import aws_client as make_aws_client
+from tests.aws.email_support import REGION, SesWire, set_up_sender
 
 
 @pytest.fixture
@@ -41,6 +24,17 @@ def aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         monkeypatch.setenv(name, value)
     requests.post(f"{moto_endpoint}/moto-api/reset", timeout=10).raise_for_status()
     yield moto_endpoint
+
+
+@pytest.fixture
+def wire() -> SesWire:
+    return SesWire()
+
+
+@pytest.fixture
+def ses(aws: str, wire: SesWire) -> Any:
+    """An SES v2 client on moto, through `wire`, with the sender set up."""
+    return set_up_sender(wire.attach(make_aws_client("sesv2", region=REGION, endpoint_url=aws)))
 
 
 @pytest.fixture

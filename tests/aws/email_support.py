@@ -36,6 +36,14 @@ UNSUBSCRIBE_BASE = "https://t.harborview.example"
 REPLY_DOMAIN = "reply.harborview.example"
 
 
+def set_up_sender(ses: Any) -> Any:
+    """What a deployment sets up in SES once: the verified sender domain and the
+    configuration set that publishes the events. Returns the client."""
+    ses.create_email_identity(EmailIdentity=SENDER_DOMAIN)
+    ses.create_configuration_set(ConfigurationSetName=CONFIGURATION_SET)
+    return ses
+
+
 def sent_emails(endpoint: str) -> list[dict[str, Any]]:
     """Every raw email moto's SES accepted since the last reset: id, source, raw_data."""
     data = requests.get(f"{endpoint}/moto-api/data.json", timeout=10).json()

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from activities.common.aws import aws_client as make_aws_client
 from activities.common.ses_tags import tag_text
 from activities.content.templates import TemplateRenderer
 from activities.delivery.config import DeliveryConfig, LedgerConfig, SesConfig
@@ -38,18 +37,6 @@ from tests.aws.email_support import (
 )
 
 GRACE = timedelta(seconds=600)
-
-
-@pytest.fixture
-def wire() -> SesWire:
-    return SesWire()
-
-
-@pytest.fixture
-def ses(aws: str, wire: SesWire) -> Any:
-    client = wire.attach(make_aws_client("sesv2", region=REGION, endpoint_url=aws))
-    client.create_email_identity(EmailIdentity=SENDER_DOMAIN)
-    return client
 
 
 @pytest.fixture

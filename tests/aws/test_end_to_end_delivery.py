@@ -7,31 +7,23 @@ The payment-failure sequence mixes every AWS channel: two emails (SES), one text
 import asyncio
 import email
 import json
-import sys
 import uuid
 from email import policy
-from pathlib import Path
-
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 
 from activities.delivery.config import DeliveryConfig, LedgerConfig, SesConfig, SnsSmsConfig, SqsTaskQueueConfig
 from activities.registry import build_activities
 from starter.client import TouchpointClient
-from tests.aws.email_support import sent_emails
+from tests.aws.email_support import CONFIGURATION_SET, sent_emails, set_up_sender
 from tests.aws.test_sms_sns import moto_sms
 from workers.settings import Settings
 from workers.worker import build_worker
-from workflows import search_attributes
 from workflows.models import EnrollLead, Mode
 
 REGION = "us-east-1"
 
 
-async def test_a_lead_receives_its_touches_through_ses_sns_and_sqs_exactly_once(aws, aws_client, tmp_path):
-    ses = aws_client("sesv2")
-    ses.create_email_identity(EmailIdentity="harborview.example")
-    ses.create_configuration_set(ConfigurationSetName="touchpoint")
+async def test_a_lead_receives_its_touches_through_ses_sns_and_sqs_exactly_once(aws, aws_client, tmp_path, dev_server):
+    set_up_sender(aws_client("sesv2"))
     sqs = aws_client("sqs")
     queue_url = sqs.create_queue(
         QueueName="rep-tasks.fifo", Attributes={"FifoQueue": "true"}
@@ -39,38 +31,33 @@ async def test_a_lead_receives_its_touches_through_ses_sns_and_sqs_exactly_once(
     config = DeliveryConfig(
         outbox_dir=tmp_path / "outbox",
         email_transport="ses",
-        ses=SesConfig(region=REGION, configuration_set="touchpoint", endpoint_url=aws, check_suppression_list=False),
+        ses=SesConfig(region=REGION, configuration_set=CONFIGURATION_SET, endpoint_url=aws, check_suppression_list=False),
         ledger=LedgerConfig(path=tmp_path / "ledger.sqlite3"),
         sns_sms=SnsSmsConfig(region=REGION, endpoint_url=aws),
         tasks_queue=SqsTaskQueueConfig(queue_url=queue_url, region=REGION, endpoint_url=aws),
         token_secret="0123456789abcdef0123456789abcdef",
         unsubscribe_base_url="https://u.harborview.example",
     )
-    async with await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter,
-        dev_server_existing_path=str(Path(sys.executable).parent / "temporal"),
-        search_attributes=search_attributes.ALL,
-    ) as env:
-        queue = f"aws-{uuid.uuid4()}"
-        async with build_worker(env.client, Settings(), activities=build_activities(config), task_queue=queue):
-            client = TouchpointClient(env.client, task_queue=queue)
-            await client.enroll(
-                EnrollLead.model_validate(
-                    {
-                        "lead": {"id": "pay-1", "email": "dana@acme.example", "first_name": "Dana",
-                                 "phone": "+13125550142", "sms_consent": True, "owner": "rep-1"},
-                        "mode": "follow_up",
-                        "follow_up_cadence": "dunning",
-                        "context": {"amount": "$1,200", "invoice_id": "INV-7"},
-                        "speedup": 864000,  # one day per 0.1 s
-                    }
-                )
+    queue = f"aws-{uuid.uuid4()}"
+    async with build_worker(dev_server.client, Settings(), activities=build_activities(config), task_queue=queue):
+        client = TouchpointClient(dev_server.client, task_queue=queue)
+        await client.enroll(
+            EnrollLead.model_validate(
+                {
+                    "lead": {"id": "pay-1", "email": "dana@acme.example", "first_name": "Dana",
+                             "phone": "+13125550142", "sms_consent": True, "owner": "rep-1"},
+                    "mode": "follow_up",
+                    "follow_up_cadence": "dunning",
+                    "context": {"amount": "$1,200", "invoice_id": "INV-7"},
+                    "speedup": 864000,  # one day per 0.1 s
+                }
             )
-            for _ in range(300):
-                state = await client.state("pay-1")
-                if state.mode == Mode.CLOSED:
-                    break
-                await asyncio.sleep(0.1)
+        )
+        for _ in range(300):
+            state = await client.state("pay-1")
+            if state.mode == Mode.CLOSED:
+                break
+            await asyncio.sleep(0.1)
 
     assert state.mode == Mode.CLOSED, state.transitions
     assert [(t.channel.value, t.status) for t in state.touches] == [

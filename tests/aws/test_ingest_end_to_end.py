@@ -11,14 +11,10 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-import sys
 import uuid
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.common.phones import phone_key
@@ -33,7 +29,6 @@ from tests.aws.test_ingest import received, reply_mail
 from tests.inbound_fixtures import BROWSER, inbound_sms, ses_event
 from tests.workflows.fakes import Recorder
 from workers.ingest import SignalSender
-from workflows import search_attributes
 from workflows.lead import LeadWorkflow
 from workflows.models import EnrollLead, Mode, Outcome
 from workflows.sandbox import workflow_runner
@@ -131,7 +126,9 @@ def summary(state: Any) -> dict[str, Any]:
     }
 
 
-async def test_events_through_the_queues_move_each_lead_and_repeats_change_nothing(aws, aws_client, tmp_path):
+async def test_events_through_the_queues_move_each_lead_and_repeats_change_nothing(
+    aws, aws_client, tmp_path, dev_server
+):
     sqs, sns = aws_client("sqs"), aws_client("sns")
     queue_urls: dict[str, str] = {}
     topics: dict[str, str] = {}
@@ -143,46 +140,41 @@ async def test_events_through_the_queues_move_each_lead_and_repeats_change_nothi
     dlq = sqs.create_queue(QueueName="e2e-dlq")["QueueUrl"]
     ledger = SqliteSendLedger(tmp_path / "ledger.sqlite3")
 
-    async with await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter,
-        dev_server_existing_path=str(Path(sys.executable).parent / "temporal"),
-        search_attributes=search_attributes.ALL,
-    ) as env:
-        task_queue = f"e2e-{uuid.uuid4()}"
-        recorder = Recorder()
-        async with Worker(env.client, task_queue=task_queue, workflows=[LeadWorkflow],
-                          activities=recorder.activities(), workflow_runner=workflow_runner()):
-            client = TouchpointClient(env.client, task_queue=task_queue)
-            once, thrice = leads("a"), leads("b")
-            for group in (once, thrice):
-                for enroll in group.values():
-                    await client.enroll(EnrollLead.model_validate(enroll))
-                ledger.record_recipient("sms", phone_key("+14255550182"), group["texter"]["lead"]["id"])
-            ingestor = Ingestor(
-                IngestConfig(region=REGION, endpoint_url=aws, events_queue_url=queue_urls["events"],
-                             replies_queue_url=queue_urls["replies"], sms_queue_url=queue_urls["sms"],
-                             dead_letter_queue_url=dlq, wait_seconds=0, click_settle_seconds=3),
-                sqs=sqs, send=SignalSender(client), ledger=ledger, reply_secrets=[SECRET],
-            )
-            ids_a = {name: e["lead"]["id"] for name, e in once.items()}
-            ids_b = {name: e["lead"]["id"] for name, e in thrice.items()}
-            # Set A: each event once, in order. Set B: three copies, shuffled (the STOP
-            # text is from the same number for both sets: it reaches both texters).
-            await publish(sns, topics, events_for(ids_a))
-            await run_until_empty(ingestor, sqs, queue_urls)
-            repeated = [e for e in events_for(ids_b) if e[0] != "sms"] * 3
-            random.Random(7).shuffle(repeated)
-            await publish(sns, topics, repeated)
-            await run_until_empty(ingestor, sqs, queue_urls)
+    task_queue = f"e2e-{uuid.uuid4()}"
+    recorder = Recorder()
+    async with Worker(dev_server.client, task_queue=task_queue, workflows=[LeadWorkflow],
+                      activities=recorder.activities(), workflow_runner=workflow_runner()):
+        client = TouchpointClient(dev_server.client, task_queue=task_queue)
+        once, thrice = leads("a"), leads("b")
+        for group in (once, thrice):
+            for enroll in group.values():
+                await client.enroll(EnrollLead.model_validate(enroll))
+            ledger.record_recipient("sms", phone_key("+14255550182"), group["texter"]["lead"]["id"])
+        ingestor = Ingestor(
+            IngestConfig(region=REGION, endpoint_url=aws, events_queue_url=queue_urls["events"],
+                         replies_queue_url=queue_urls["replies"], sms_queue_url=queue_urls["sms"],
+                         dead_letter_queue_url=dlq, wait_seconds=0, click_settle_seconds=3),
+            sqs=sqs, send=SignalSender(client), ledger=ledger, reply_secrets=[SECRET],
+        )
+        ids_a = {name: e["lead"]["id"] for name, e in once.items()}
+        ids_b = {name: e["lead"]["id"] for name, e in thrice.items()}
+        # Set A: each event once, in order. Set B: three copies, shuffled (the STOP
+        # text is from the same number for both sets: it reaches both texters).
+        await publish(sns, topics, events_for(ids_a))
+        await run_until_empty(ingestor, sqs, queue_urls)
+        repeated = [e for e in events_for(ids_b) if e[0] != "sms"] * 3
+        random.Random(7).shuffle(repeated)
+        await publish(sns, topics, repeated)
+        await run_until_empty(ingestor, sqs, queue_urls)
 
-            async def final(lead_id: str) -> Any:
-                try:
-                    return await client.state(lead_id)
-                except LeadClosed:
-                    return await env.client.get_workflow_handle(f"lead-{lead_id}").result()
+        async def final(lead_id: str) -> Any:
+            try:
+                return await client.state(lead_id)
+            except LeadClosed:
+                return await dev_server.client.get_workflow_handle(f"lead-{lead_id}").result()
 
-            states_a = {name: await final(lead_id) for name, lead_id in ids_a.items()}
-            states_b = {name: await final(lead_id) for name, lead_id in ids_b.items()}
+        states_a = {name: await final(lead_id) for name, lead_id in ids_a.items()}
+        states_b = {name: await final(lead_id) for name, lead_id in ids_b.items()}
 
     a = states_a
     assert a["interested"].mode == Mode.FOLLOW_UP and a["interested"].open_tasks, a["interested"].transitions

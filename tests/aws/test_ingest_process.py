@@ -13,15 +13,12 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from starter.client import TouchpointClient
 from tests.aws.conftest import queued
 from tests.inbound_fixtures import BROWSER, ses_event, sns_envelope
 from tests.workflows.fakes import Recorder
-from workflows import search_attributes
 from workflows.lead import LeadWorkflow
 from workflows.models import EnrollLead, Mode
 from workflows.sandbox import workflow_runner
@@ -40,80 +37,75 @@ def start_ingest(env: dict[str, str], log: Path) -> subprocess.Popen:
     )
 
 
-async def test_ingest_killed_mid_batch_loses_nothing_and_applies_nothing_twice(aws, aws_client, tmp_path):
+async def test_ingest_killed_mid_batch_loses_nothing_and_applies_nothing_twice(aws, aws_client, tmp_path, dev_server):
     sqs = aws_client("sqs")
     events = sqs.create_queue(QueueName="kill-events", Attributes={"VisibilityTimeout": "2"})["QueueUrl"]
     dlq = sqs.create_queue(QueueName="kill-dlq")["QueueUrl"]
     clicked_at = datetime.now(UTC) - timedelta(days=1)
 
-    async with await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter,
-        dev_server_existing_path=str(Path(sys.executable).parent / "temporal"),
-        search_attributes=search_attributes.ALL,
-    ) as env:
-        task_queue = f"kill-{uuid.uuid4()}"
-        async with Worker(env.client, task_queue=task_queue, workflows=[LeadWorkflow],
-                          activities=Recorder().activities(), workflow_runner=workflow_runner()):
-            client = TouchpointClient(env.client, task_queue=task_queue)
-            lead_ids = [f"kill-{n:03d}" for n in range(LEADS)]
-            for lead_id in lead_ids:
-                await client.enroll(EnrollLead.model_validate(
-                    {"lead": {"id": lead_id, "email": f"{lead_id}@acme.example"}, "mode": "nurture"}
-                ))
-            bodies = []
-            for lead_id in lead_ids:
-                for piece in range(PIECES):
-                    record = ses_event(
-                        "Click", lead_id=lead_id, send_key=f"{lead_id}:{piece + 1:05d}:piece-{piece}",
-                        message_id=f"m-{lead_id}-{piece}", sent_at=clicked_at - timedelta(hours=1),
-                        at=clicked_at + timedelta(minutes=piece),
-                        click={"link": f"https://harborview.example/{piece}", "userAgent": BROWSER},
-                    )
-                    bodies.append(sns_envelope(record))
-            # Each event twice: SQS and SNS deliver at least once.
-            for body in bodies + bodies:
-                sqs.send_message(QueueUrl=events, MessageBody=body)
-            total = len(bodies) * 2
+    task_queue = f"kill-{uuid.uuid4()}"
+    async with Worker(dev_server.client, task_queue=task_queue, workflows=[LeadWorkflow],
+                      activities=Recorder().activities(), workflow_runner=workflow_runner()):
+        client = TouchpointClient(dev_server.client, task_queue=task_queue)
+        lead_ids = [f"kill-{n:03d}" for n in range(LEADS)]
+        for lead_id in lead_ids:
+            await client.enroll(EnrollLead.model_validate(
+                {"lead": {"id": lead_id, "email": f"{lead_id}@acme.example"}, "mode": "nurture"}
+            ))
+        bodies = []
+        for lead_id in lead_ids:
+            for piece in range(PIECES):
+                record = ses_event(
+                    "Click", lead_id=lead_id, send_key=f"{lead_id}:{piece + 1:05d}:piece-{piece}",
+                    message_id=f"m-{lead_id}-{piece}", sent_at=clicked_at - timedelta(hours=1),
+                    at=clicked_at + timedelta(minutes=piece),
+                    click={"link": f"https://harborview.example/{piece}", "userAgent": BROWSER},
+                )
+                bodies.append(sns_envelope(record))
+        # Each event twice: SQS and SNS deliver at least once.
+        for body in bodies + bodies:
+            sqs.send_message(QueueUrl=events, MessageBody=body)
+        total = len(bodies) * 2
 
-            process_env = {
-                **os.environ,
-                "TOUCHPOINT_TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
-                "TOUCHPOINT_TASK_QUEUE": task_queue,
-                "TOUCHPOINT_VAR_DIR": str(tmp_path / "var"),
-                "TOUCHPOINT_LOG_FORMAT": "json",
-                "TOUCHPOINT_INGEST": json.dumps({
-                    "region": REGION, "endpoint_url": aws, "events_queue_url": events,
-                    "dead_letter_queue_url": dlq, "wait_seconds": 1, "click_settle_seconds": 0,
-                    "report_every_seconds": 1,
-                }),
-            }
-            log = tmp_path / "ingest.log"
-            kills = 0
-            for threshold in (total * 3 // 4, total // 2):
-                process = start_ingest(process_env, log)
-                try:
-                    for _ in range(600):
-                        if queued(sqs, events) <= threshold or process.poll() is not None:
-                            break
-                        await asyncio.sleep(0.02)
-                finally:
-                    process.send_signal(signal.SIGKILL)
-                    process.wait(timeout=10)
-                    kills += 1
-            assert queued(sqs, events) > 0, "the kills came too late to interrupt anything"
-
+        process_env = {
+            **os.environ,
+            "TOUCHPOINT_TEMPORAL_ADDRESS": dev_server.client.service_client.config.target_host,
+            "TOUCHPOINT_TASK_QUEUE": task_queue,
+            "TOUCHPOINT_VAR_DIR": str(tmp_path / "var"),
+            "TOUCHPOINT_LOG_FORMAT": "json",
+            "TOUCHPOINT_INGEST": json.dumps({
+                "region": REGION, "endpoint_url": aws, "events_queue_url": events,
+                "dead_letter_queue_url": dlq, "wait_seconds": 1, "click_settle_seconds": 0,
+                "report_every_seconds": 1,
+            }),
+        }
+        log = tmp_path / "ingest.log"
+        kills = 0
+        for threshold in (total * 3 // 4, total // 2):
             process = start_ingest(process_env, log)
             try:
                 for _ in range(600):
-                    if queued(sqs, events) == 0:
+                    if queued(sqs, events) <= threshold or process.poll() is not None:
                         break
-                    await asyncio.sleep(0.1)
+                    await asyncio.sleep(0.02)
             finally:
-                process.send_signal(signal.SIGTERM)
-                process.wait(timeout=30)
+                process.send_signal(signal.SIGKILL)
+                process.wait(timeout=10)
+                kills += 1
+        assert queued(sqs, events) > 0, "the kills came too late to interrupt anything"
 
-            assert queued(sqs, events) == 0, log.read_text()[-3000:]
-            states = [await client.state(lead_id) for lead_id in lead_ids]
+        process = start_ingest(process_env, log)
+        try:
+            for _ in range(600):
+                if queued(sqs, events) == 0:
+                    break
+                await asyncio.sleep(0.1)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=30)
+
+        assert queued(sqs, events) == 0, log.read_text()[-3000:]
+        states = [await client.state(lead_id) for lead_id in lead_ids]
 
     assert kills == 2
     assert queued(sqs, dlq) == 0

@@ -40,6 +40,7 @@ from tests.aws.email_support import (
     make_touch,
     parse,
     sent_emails,
+    set_up_sender,
 )
 from workflows.models import TouchInput
 
@@ -50,19 +51,6 @@ class ThreadedTouchInput(TouchInput):
     """TouchInput with the field the workflow adds to name the touch being followed up."""
 
     thread_with: str | None = None
-
-
-@pytest.fixture
-def wire() -> SesWire:
-    return SesWire()
-
-
-@pytest.fixture
-def ses(aws: str, wire: SesWire) -> Any:
-    client = wire.attach(make_aws_client("sesv2", region=REGION, endpoint_url=aws))
-    client.create_email_identity(EmailIdentity=SENDER_DOMAIN)
-    client.create_configuration_set(ConfigurationSetName=CONFIGURATION_SET)
-    return client
 
 
 def delivery_config(tmp_path: Path, **changes: Any) -> DeliveryConfig:
@@ -220,8 +208,7 @@ def test_an_unverified_sender_is_rejected_for_good_with_a_reason_and_frees_the_k
 
 
 def test_build_activities_sends_through_ses_when_configured(aws: str, tmp_path: Path) -> None:
-    client = make_aws_client("sesv2", region=REGION, endpoint_url=aws)
-    client.create_email_identity(EmailIdentity=SENDER_DOMAIN)
+    set_up_sender(make_aws_client("sesv2", region=REGION, endpoint_url=aws))
     config = delivery_config(
         tmp_path,
         # moto has no suppression list API; real SES is asked before every send.

@@ -13,7 +13,6 @@ import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.common.aws import aws_client as make_aws_client
 from activities.content.templates import TemplateRenderer
 from activities.delivery.config import DeliveryConfig, LedgerConfig, SesConfig
 from activities.delivery.email import EmailActivities
@@ -39,18 +38,6 @@ from tests.aws.email_support import (
     make_touch,
     sent_emails,
 )
-
-
-@pytest.fixture
-def wire() -> SesWire:
-    return SesWire()
-
-
-@pytest.fixture
-def ses(aws: str, wire: SesWire) -> Any:
-    client = wire.attach(make_aws_client("sesv2", region=REGION, endpoint_url=aws))
-    client.create_email_identity(EmailIdentity=SENDER_DOMAIN)
-    return client
 
 
 @pytest.fixture

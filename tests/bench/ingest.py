@@ -21,7 +21,6 @@ import asyncio
 import json
 import os
 import platform
-import sys
 import tempfile
 import time
 import uuid
@@ -29,8 +28,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.delivery.config import IngestConfig
@@ -40,9 +37,9 @@ from activities.inbound.ses_events import parse_ses_event
 from activities.stores.ledger import SqliteSendLedger
 from starter.client import TouchpointClient
 from tests.inbound_fixtures import ses_event, sns_envelope
+from tests.support.servers import start_dev_server
 from tests.workflows.fakes import Recorder
 from workers.ingest import SignalSender
-from workflows import search_attributes
 from workflows.lead import LeadWorkflow
 from workflows.models import EnrollLead
 from workflows.sandbox import workflow_runner
@@ -106,11 +103,7 @@ async def measure(events: int, leads: int) -> dict[str, Any]:
     per_lead = max(1, events // leads)
     scratch = tempfile.TemporaryDirectory(prefix="ingest-bench-")
     try:
-        async with await WorkflowEnvironment.start_local(
-            data_converter=pydantic_data_converter,
-            dev_server_existing_path=str(Path(sys.executable).parent / "temporal"),
-            search_attributes=search_attributes.ALL,
-        ) as env:
+        async with await start_dev_server() as env:
             task_queue = f"bench-{uuid.uuid4()}"
             async with Worker(env.client, task_queue=task_queue, workflows=[LeadWorkflow],
                               activities=Recorder().activities(), workflow_runner=workflow_runner()):

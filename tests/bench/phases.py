@@ -20,11 +20,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from temporalio.api.enums.v1 import EventType, IndexedValueType
-from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 
 from activities.content.cadences import CadenceStore
 from starter.client import EnrollFailure, TouchpointClient
@@ -35,9 +32,10 @@ from tests.bench.leads import enroll_input, write_csv
 from tests.bench.server import DevServer
 from tests.bench.settings import explicit_settings, worker_env
 from tests.bench.worker_process import WorkerProcess
+from tests.support.servers import start_time_skipping_server
 from workers.settings import Settings
 from workers.worker import build_worker
-from workflows import names, search_attributes
+from workflows import names
 from workflows.cadence import scaled, sequence_gap
 from workflows.models import EnrollLead, LeadState, Mode, ReplyEvent
 
@@ -571,19 +569,8 @@ async def history_per_year_real_clock(work_dir: Path, *, leads_count: int, years
     the lead's send window (a local activity, recorded in the history), which fast-clock
     leads skip. A simulated year passes in seconds on the time-skipping test server; the
     worker is in this process, built by `build_worker` with the real activities."""
-    async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
-        test_server_existing_path=str(Path(sys.executable).parent / "temporal-test-server"),
-    ) as env:
+    async with await start_time_skipping_server() as env:
         client = env.client
-        await client.operator_service.add_search_attributes(
-            AddSearchAttributesRequest(
-                namespace=client.namespace,
-                search_attributes={
-                    key.name: IndexedValueType.ValueType(key.indexed_value_type.value) for key in search_attributes.ALL
-                },
-            )
-        )
         run = f"history-real-{uuid.uuid4().hex[:8]}"
         settings = explicit_settings(task_queue=run, var_dir=work_dir / run)
         worker = build_worker(client, settings)

@@ -4,6 +4,9 @@ The command is `workers.local.dev_server_command` (what `make run` starts), move
 free loopback port and without the Web UI. The server keeps its state in a SQLite
 file, so it can be stopped and started again on the same port with every lead intact.
 It runs in a session of its own: stopping it ends its whole process group.
+
+Not `tests.support.servers.start_dev_server`: the harness restarts this server on the
+same port and database, and measures its CPU.
 """
 
 from __future__ import annotations
@@ -11,9 +14,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -23,19 +24,12 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from tests.bench.settings import explicit_settings
+from tests.support.servers import TEMPORAL, free_port
 from workers.client import connect
 from workers.local import HOST, dev_server_command
 
-TEMPORAL = Path(sys.executable).parent / "temporal"
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 15.0
-
-
-def free_port() -> int:
-    """A port nothing listens on now (the OS picks it; the server binds it a moment later)."""
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
 
 
 def server_command(*, db_file: Path | None, port: int) -> list[str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
-import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +12,8 @@ from typing import TypeVar
 
 from temporalio.client import Client, WorkflowExecutionStatus
 
-BIN = Path(sys.executable).parent
+from tests.support.servers import BIN
+
 # Generous for a loaded CI machine; polling returns as soon as the condition holds.
 WAIT_SECONDS = 30.0
 T = TypeVar("T")

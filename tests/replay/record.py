@@ -6,18 +6,16 @@ the replay tests exist: a change that breaks them needs `workflow.patched`.
 """
 
 import asyncio
-import sys
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from temporalio.client import Client, WorkflowHandle
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from tests.workflows.conftest import register_search_attributes
+from tests.support.servers import start_time_skipping_server
 from tests.workflows.fakes import Recorder, enroll
 from workflows.lead import LeadWorkflow
 from workflows.models import EngagementEvent, ReplyEvent, TriggerEvent
@@ -143,11 +141,7 @@ async def main() -> None:
     for name, (mode, scenario) in SCENARIOS.items():
         if any(HISTORIES.glob(f"{name}.run*.json")):
             continue
-        async with await WorkflowEnvironment.start_time_skipping(
-            data_converter=pydantic_data_converter,
-            test_server_existing_path=str(Path(sys.executable).parent / "temporal-test-server"),
-        ) as env:
-            await register_search_attributes(env.client)
+        async with await start_time_skipping_server() as env:
             await record(env, name, mode, scenario)
 
 

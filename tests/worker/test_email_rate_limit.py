@@ -1,48 +1,37 @@
 """Email on its own task queue, at the provider's rate across every worker process."""
 
 import asyncio
-import sys
 import uuid
-from pathlib import Path
-
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 
 from activities.delivery.config import DeliveryConfig
 from activities.registry import build_activities
 from starter.client import TouchpointClient
 from workers.settings import Settings
 from workers.worker import build_email_worker, build_worker
-from workflows import search_attributes
 from workflows.models import Mode
 
 RATE = 4.0
 
 
-async def test_emails_go_through_the_email_queue_no_faster_than_its_rate(tmp_path):
+async def test_emails_go_through_the_email_queue_no_faster_than_its_rate(tmp_path, dev_server):
     settings = Settings(TOUCHPOINT_EMAIL_TASK_QUEUE=f"email-{uuid.uuid4()}", TOUCHPOINT_EMAIL_RATE_PER_SECOND=RATE)
     activities = build_activities(DeliveryConfig(outbox_dir=tmp_path / "outbox", tasks_file=tmp_path / "t.jsonl",
                                                  sms_outbox_file=tmp_path / "s.jsonl"))
-    async with await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter,
-        dev_server_existing_path=str(Path(sys.executable).parent / "temporal"),
-        search_attributes=search_attributes.ALL,
-    ) as env:
-        queue = f"leads-{uuid.uuid4()}"
-        async with (
-            build_worker(env.client, settings, activities=activities, task_queue=queue),
-            build_email_worker(env.client, settings, activities=activities, rate_per_second=RATE),
-        ):
-            client = TouchpointClient(env.client, task_queue=queue, email_task_queue=settings.email_task_queue)
-            ids = [f"rate-{n}" for n in range(12)]
-            for lead_id in ids:
-                await client.enroll({"lead": {"id": lead_id, "email": f"{lead_id}@acme.example"},
-                                     "mode": "follow_up", "follow_up_cadence": "dunning", "speedup": 8640000})
-            for _ in range(600):
-                states = [await client.state(lead_id) for lead_id in ids]
-                if all(s.mode == Mode.CLOSED for s in states):
-                    break
-                await asyncio.sleep(0.1)
+    queue = f"leads-{uuid.uuid4()}"
+    async with (
+        build_worker(dev_server.client, settings, activities=activities, task_queue=queue),
+        build_email_worker(dev_server.client, settings, activities=activities, rate_per_second=RATE),
+    ):
+        client = TouchpointClient(dev_server.client, task_queue=queue, email_task_queue=settings.email_task_queue)
+        ids = [f"rate-{n}" for n in range(12)]
+        for lead_id in ids:
+            await client.enroll({"lead": {"id": lead_id, "email": f"{lead_id}@acme.example"},
+                                 "mode": "follow_up", "follow_up_cadence": "dunning", "speedup": 8640000})
+        for _ in range(600):
+            states = [await client.state(lead_id) for lead_id in ids]
+            if all(s.mode == Mode.CLOSED for s in states):
+                break
+            await asyncio.sleep(0.1)
 
     sent = sorted(t.sent_at for s in states for t in s.touches if t.channel.value == "email")
     assert len(sent) == 24 and len(list((tmp_path / "outbox").glob("*.eml"))) == 24

@@ -33,8 +33,10 @@ def test_demo_never_talks_to_a_configured_cluster() -> None:
     assert demo.uses_tls is False
 
 
-async def test_running_the_demo_again_enrolls_nobody_twice(server_address: str, tmp_path: Path) -> None:
-    settings = Settings(temporal_address=server_address, task_queue=f"demo-{uuid.uuid4()}", var_dir=tmp_path)
+async def test_running_the_demo_again_enrolls_nobody_twice(server_address: str, namespace: str, tmp_path: Path) -> None:
+    settings = Settings(
+        temporal_address=server_address, namespace=namespace, task_queue=f"demo-{uuid.uuid4()}", var_dir=tmp_path
+    )
     client = await connect(settings)
 
     first = await enroll_examples(client, settings)
