@@ -24,6 +24,27 @@ def short_error(err: ValidationError) -> str:
     return "; ".join(f"{'.'.join(str(part) for part in e['loc']) or 'event'}: {e['msg']}" for e in err.errors())
 
 
+def field_problems(err: ValidationError) -> str:
+    """What is wrong, field by field, never the value: the text is stored in Temporal in
+    clear (a failure message, a rejected event), and a value may be a phone number."""
+    problems = []
+    for e in err.errors():
+        message = str(e["msg"]).removeprefix("Value error, ")
+        given = e.get("input")
+        # Strings only: a number such as a speedup is no one's data, and a short one
+        # would match digits of the limit the message names.
+        if isinstance(given, str) and len(given) >= 3:
+            message = message.replace(repr(given), "the value given").replace(given, "the value given")
+        problems.append(f"{'.'.join(str(part) for part in e['loc']) or 'input'}: {message}")
+    return "; ".join(problems)
+
+
+def json_kind(value: Any) -> str:
+    """How a decoded JSON value reads in an error: never the value itself."""
+    kinds = {dict: "an object", list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
+    return kinds.get(type(value), "a number" if isinstance(value, int | float) else type(value).__name__)
+
+
 def parse_command(model: type[Any], raw: Any) -> Any:
     """Commands arrive as the model or, when they do not fit it, as raw JSON: then the
     caller gets pydantic's explanation instead of an opaque decoding failure."""

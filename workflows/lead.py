@@ -14,11 +14,12 @@ timer, and all time comes from `workflow.now()`.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RawValue, RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -33,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
     import workflows.lead_machine as machine
     import workflows.names as names
     import workflows.visibility as visibility
+    from workflows.lead_machine import enrollment
     from workflows.models import (
         CADENCE_MODES,
         HOLDING_MODES,
@@ -43,7 +45,6 @@ with workflow.unsafe.imports_passed_through():
         CompleteTaskInput,
         DeliveryEvent,
         EngagementEvent,
-        EnrollLead,
         LeadState,
         LoadCadenceInput,
         Mode,
@@ -70,12 +71,21 @@ ACTIVITY_RETRY = RetryPolicy(
 # server has not suggested it yet, so a lead in nurture for years keeps a small history.
 MAX_TOUCHES_PER_RUN = 12
 MAX_EVENTS_PER_RUN = 2000
+# Signals land in the history even when rejected (oversized replies, say): a run this big
+# continues as new long before the server's 50 MB limit ends it.
+MAX_HISTORY_BYTES = 4 * 1024 * 1024
 
 
 @workflow.defn(name=names.WORKFLOW_TYPE)
 class LeadWorkflow:
+    # The input and every handler's argument arrive undecoded (`*args`, no type hints):
+    # a payload that is not what the contract says is then this code's to refuse, with
+    # the field named, instead of the SDK's decoding failure retried forever.
     @workflow.init
-    def __init__(self, input: EnrollLead) -> None:
+    def __init__(self, *args: Any) -> None:
+        input, self._invalid = enrollment(args, continued=workflow.info().continued_run_id is not None)
+        if input is None:
+            return
         self._input = input
         self._lead = machine.LeadMachine(input, clock=workflow.now, patched=workflow.patched, log=workflow.logger)
         # Shorthands for the machine's state: never replaced, only changed in place.
@@ -87,8 +97,11 @@ class LeadWorkflow:
     # ------------------------------------------------------------------ main loop
 
     @workflow.run
-    async def run(self, input: EnrollLead) -> LeadState:
-        if input.memory is None:
+    async def run(self, *args: Any) -> LeadState:
+        if self._invalid is not None:
+            # Non-retryable: the same input fails the same way; the caller fixes it and enrolls again.
+            raise ApplicationError(self._invalid, type=names.INVALID_ENROLLMENT, non_retryable=True)
+        if self._input.memory is None:
             await self._start()
         while self._s.mode != Mode.CLOSED and not self._run_is_long_enough():
             await self._flush_tasks()
@@ -111,6 +124,10 @@ class LeadWorkflow:
             or self._lead.touches_this_run >= MAX_TOUCHES_PER_RUN
             or self._lead.events_this_run >= MAX_EVENTS_PER_RUN
             or workflow.info().is_continue_as_new_suggested()
+            or (
+                workflow.info().get_current_history_size() >= MAX_HISTORY_BYTES
+                and workflow.patched(names.PATCH_REJECTS_WAKE)
+            )
         )
 
     def _mode_changed(self) -> bool:
@@ -335,20 +352,32 @@ class LeadWorkflow:
     # ----------------------------------------------------------------- signals
 
     @workflow.signal(name=names.SIGNAL_REPLY)
-    def reply(self, event: ReplyEvent | dict[str, Any]) -> None:
-        self._lead.receive(names.SIGNAL_REPLY, event, ReplyEvent, self._lead.on_reply)
+    def reply(self, *args: Any) -> None:
+        if self._invalid is None:
+            self._lead.receive(names.SIGNAL_REPLY, args, ReplyEvent, self._lead.on_reply)
 
     @workflow.signal(name=names.SIGNAL_ENGAGEMENT)
-    def engagement(self, event: EngagementEvent | dict[str, Any]) -> None:
-        self._lead.receive(names.SIGNAL_ENGAGEMENT, event, EngagementEvent, self._lead.on_engagement)
+    def engagement(self, *args: Any) -> None:
+        if self._invalid is None:
+            self._lead.receive(names.SIGNAL_ENGAGEMENT, args, EngagementEvent, self._lead.on_engagement)
 
     @workflow.signal(name=names.SIGNAL_DELIVERY)
-    def delivery(self, event: DeliveryEvent | dict[str, Any]) -> None:
-        self._lead.receive(names.SIGNAL_DELIVERY, event, DeliveryEvent, self._lead.on_delivery)
+    def delivery(self, *args: Any) -> None:
+        if self._invalid is None:
+            self._lead.receive(names.SIGNAL_DELIVERY, args, DeliveryEvent, self._lead.on_delivery)
 
     @workflow.signal(name=names.SIGNAL_TRIGGER)
-    def trigger(self, event: TriggerEvent | dict[str, Any]) -> None:
-        self._lead.receive(names.SIGNAL_TRIGGER, event, TriggerEvent, self._lead.on_trigger)
+    def trigger(self, *args: Any) -> None:
+        if self._invalid is None:
+            self._lead.receive(names.SIGNAL_TRIGGER, args, TriggerEvent, self._lead.on_trigger)
+
+    @workflow.signal(dynamic=True)
+    def unknown_signal(self, name: str, args: Sequence[RawValue]) -> None:
+        """A signal the contract does not have (a typo, an old name): kept as rejected,
+        its payload never read."""
+        if self._invalid is None:
+            known = ", ".join(names.SIGNALS)
+            self._lead.reject(name, None, f"unknown signal; LeadWorkflow's signals are {known}")
 
     # ----------------------------------------------------------------- updates
     # Updates rather than signals: support staff need to know the command was
@@ -356,54 +385,60 @@ class LeadWorkflow:
 
     @workflow.update(name=names.UPDATE_SNOOZE)
     def snooze(self, command: SnoozeInput | dict[str, Any]) -> LeadState:
-        return self._lead.on_snooze(errors.parse_command(SnoozeInput, command))
+        return self._machine().on_snooze(errors.parse_command(SnoozeInput, command))
 
     @snooze.validator
     def _check_snooze(self, command: SnoozeInput | dict[str, Any]) -> None:
-        self._lead.check_snooze(errors.parse_command(SnoozeInput, command))
+        self._machine().check_snooze(errors.parse_command(SnoozeInput, command))
 
     @workflow.update(name=names.UPDATE_PAUSE)
     def pause(self, command: PauseInput | dict[str, Any]) -> LeadState:
-        return self._lead.on_pause(errors.parse_command(PauseInput, command))
+        return self._machine().on_pause(errors.parse_command(PauseInput, command))
 
     @pause.validator
     def _check_pause(self, command: PauseInput | dict[str, Any]) -> None:
-        self._lead.check_pause(errors.parse_command(PauseInput, command))
+        self._machine().check_pause(errors.parse_command(PauseInput, command))
 
     @workflow.update(name=names.UPDATE_RESUME)
     def resume(self, command: ResumeInput | dict[str, Any]) -> LeadState:
-        return self._lead.on_resume(errors.parse_command(ResumeInput, command))
+        return self._machine().on_resume(errors.parse_command(ResumeInput, command))
 
     @resume.validator
     def _check_resume(self, command: ResumeInput | dict[str, Any]) -> None:
-        self._lead.check_resume(errors.parse_command(ResumeInput, command))
+        self._machine().check_resume(errors.parse_command(ResumeInput, command))
 
     @workflow.update(name=names.UPDATE_MOVE)
     def move(self, command: MoveInput | dict[str, Any]) -> LeadState:
-        return self._lead.on_move(errors.parse_command(MoveInput, command))
+        return self._machine().on_move(errors.parse_command(MoveInput, command))
 
     @move.validator
     def _check_move(self, command: MoveInput | dict[str, Any]) -> None:
-        self._lead.check_move(errors.parse_command(MoveInput, command))
+        self._machine().check_move(errors.parse_command(MoveInput, command))
 
     @workflow.update(name=names.UPDATE_CLOSE)
     def close(self, command: CloseInput | dict[str, Any]) -> LeadState:
-        return self._lead.on_close(errors.parse_command(CloseInput, command))
+        return self._machine().on_close(errors.parse_command(CloseInput, command))
 
     @close.validator
     def _check_close(self, command: CloseInput | dict[str, Any]) -> None:
-        self._lead.check_close(errors.parse_command(CloseInput, command))
+        self._machine().check_close(errors.parse_command(CloseInput, command))
 
     @workflow.update(name=names.UPDATE_COMPLETE_TASK)
     def complete_task(self, command: CompleteTaskInput | dict[str, Any]) -> LeadState:
-        return self._lead.on_complete_task(errors.parse_command(CompleteTaskInput, command))
+        return self._machine().on_complete_task(errors.parse_command(CompleteTaskInput, command))
 
     @complete_task.validator
     def _check_complete_task(self, command: CompleteTaskInput | dict[str, Any]) -> None:
-        self._lead.check_complete_task(errors.parse_command(CompleteTaskInput, command))
+        self._machine().check_complete_task(errors.parse_command(CompleteTaskInput, command))
 
     # ------------------------------------------------------------------- query
 
     @workflow.query(name=names.QUERY_STATE)
     def state(self) -> LeadState:
-        return self._s
+        return self._machine().s
+
+    def _machine(self) -> machine.LeadMachine:
+        """The lead, for commands and the query; refused when the enrollment was invalid."""
+        if self._invalid is not None:
+            raise errors.CommandRejected(self._invalid)
+        return self._lead

@@ -16,7 +16,7 @@ mutable state: every run of every lead shares this module. The replay tests
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -26,9 +26,10 @@ import workflows.cadence as rules
 import workflows.names as names
 import workflows.transitions as transitions
 import workflows.visibility as visibility
-from workflows.errors import CommandRejected, refuse, short_error
+from workflows.errors import CommandRejected, field_problems, json_kind, refuse
 from workflows.models import (
     CADENCE_MODES,
+    EVENT_ID_MAX,
     HOLDING_MODES,
     CadenceDefinition,
     CadenceStep,
@@ -69,8 +70,27 @@ KEEP_REJECTED = 20
 KEEP_DONE_TASKS = 20
 KEEP_SEEN_EVENTS = 2000
 KEEP_CLICKED_PIECES = 100
+# An unknown signal's name is the caller's text: kept this long at most.
+SIGNAL_NAME_MAX = 100
 On = transitions.On
 Do = transitions.Do
+
+
+def enrollment(args: Sequence[Any], *, continued: bool) -> tuple[EnrollLead | None, str | None]:
+    """LeadWorkflow's input, or why it cannot be a lead (the fields, never their values).
+    `memory` is the engine's own: accepted only on a run that continued as new."""
+    if len(args) != 1:
+        return None, f"LeadWorkflow takes one argument, the EnrollLead JSON object; got {len(args)}"
+    raw = args[0]
+    if not isinstance(raw, EnrollLead | dict):
+        return None, f"LeadWorkflow's input must be a JSON object (EnrollLead); got {json_kind(raw)}"
+    try:
+        input = raw if isinstance(raw, EnrollLead) else EnrollLead.model_validate(raw)
+    except ValidationError as err:
+        return None, f"invalid enrollment: {field_problems(err)}"
+    if input.memory is not None and not continued:
+        return None, "invalid enrollment: memory is set by the engine when a run continues as new; leave it out"
+    return input, None
 
 
 class LeadMachine:
@@ -406,26 +426,22 @@ class LeadMachine:
 
     # ----------------------------------------------------------------- events
 
-    def receive(self, signal: str, raw: Any, model: type[Any], handle: Callable[[Any], None]) -> None:
-        """Validate, deduplicate by event_id, then apply. An invalid event is kept in
-        the state with its error (never silently dropped); a repeated one does nothing."""
+    def receive(self, signal: str, args: Sequence[Any], model: type[Any], handle: Callable[[Any], None]) -> None:
+        """Validate, deduplicate by event_id, then apply. An event that is not one (no
+        argument, two, not a JSON object, invalid) is kept in the state with its error,
+        never silently dropped; a repeated one does nothing."""
+        if len(args) != 1:
+            self.reject(signal, None, f"takes one JSON object, the event; got {len(args)} arguments")
+            return
+        raw = args[0]
+        if not isinstance(raw, model | dict):
+            self.reject(signal, None, f"takes a JSON object, the event; got {json_kind(raw)}")
+            return
         try:
             event = raw if isinstance(raw, model) else model.model_validate(raw)
         except ValidationError as err:
             event_id = raw.get("event_id") if isinstance(raw, dict) else None
-            self.s.rejected_events = bounded(
-                [
-                    *self.s.rejected_events,
-                    RejectedEvent(
-                        signal=signal,
-                        event_id=str(event_id) if event_id is not None else None,
-                        error=short_error(err),
-                        at=self.now(),
-                    ),
-                ],
-                KEEP_REJECTED,
-            )
-            self.log.warning("rejected %s event %s: %s", signal, event_id, short_error(err))
+            self.reject(signal, event_id, field_problems(err))
             return
         key = f"{signal}:{event.event_id}"
         if key in self._seen:
@@ -439,6 +455,22 @@ class LeadMachine:
             self.log.info("%s event %s after close: recorded only", signal, event.event_id)
             return
         handle(event)
+
+    def reject(self, signal: str, event_id: Any, error: str) -> None:
+        """Keep a rejected event's name, id and error (bounded, never its content), and log
+        no more than that."""
+        event_id = str(event_id)[:EVENT_ID_MAX] if event_id is not None else None
+        signal = signal[:SIGNAL_NAME_MAX]
+        self.s.rejected_events = bounded(
+            [*self.s.rejected_events, RejectedEvent(signal=signal, event_id=event_id, error=error, at=self.now())],
+            KEEP_REJECTED,
+        )
+        self.log.warning("rejected %s event %s: %s", signal, event_id, error)
+        if self.patched(names.PATCH_REJECTS_WAKE):
+            # Counted and waking the main loop like any event: rejected signals still grow
+            # the history, and only the loop can continue as new.
+            self.events_this_run += 1
+            self.version += 1
 
     def on_reply(self, event: ReplyEvent) -> None:
         nurture = self.m.nurture

@@ -27,6 +27,7 @@ SIGNAL_REPLY = "reply"
 SIGNAL_ENGAGEMENT = "engagement"
 SIGNAL_DELIVERY = "delivery"
 SIGNAL_TRIGGER = "trigger"
+SIGNALS = (SIGNAL_REPLY, SIGNAL_ENGAGEMENT, SIGNAL_DELIVERY, SIGNAL_TRIGGER)
 
 # Updates: human commands, validated, answered with the new state.
 UPDATE_SNOOZE = "snooze"
@@ -53,6 +54,8 @@ UNKNOWN_CADENCE = "UnknownCadence"
 DELIVERY_REJECTED = "DeliveryRejected"
 # A lead's zone/region data cannot be resolved to a send window: the lead pauses.
 INVALID_SEND_WINDOW = "InvalidSendWindow"
+# The workflow's input cannot be a lead: the run fails at once, naming the fields.
+INVALID_ENROLLMENT = "InvalidEnrollment"
 # A retry cannot fix these: the lead pauses with the message until staff resume it.
 BLOCKING_ERRORS = (TEMPLATE_ERROR, UNKNOWN_CADENCE, INVALID_SEND_WINDOW)
 # What the activity retry policy never retries.
@@ -69,6 +72,8 @@ PATCH_SEND_WINDOWS = "send-windows"
 PATCH_CLICK_VISITS = "click-visits"
 # Entering paused/awaiting_rep keeps the run instead of continuing as new.
 PATCH_HOLD_IN_RUN = "hold-in-run"
+# A rejected signal counts as an event and wakes the main loop (which may continue as new).
+PATCH_REJECTS_WAKE = "rejects-wake"
 
 
 # Send keys: `{lead_id}:{seq:05d}:{step_key}`, unique per lead and touch forever. The

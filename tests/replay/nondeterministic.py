@@ -9,12 +9,13 @@ imports nothing a workflow may not.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     import workflows.names as names
-    from workflows.models import EnrollLead, LeadState
+    from workflows.models import LeadState
 
 from workflows.lead import LeadWorkflow
 
@@ -22,6 +23,6 @@ from workflows.lead import LeadWorkflow
 @workflow.defn(name=names.WORKFLOW_TYPE)
 class TimerFirstLeadWorkflow(LeadWorkflow):
     @workflow.run
-    async def run(self, input: EnrollLead) -> LeadState:
+    async def run(self, *args: Any) -> LeadState:
         await workflow.sleep(timedelta(minutes=1))
-        return await super().run(input)
+        return await super().run(*args)

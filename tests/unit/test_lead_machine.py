@@ -61,7 +61,7 @@ def test_the_first_follow_up_touch_is_due_on_day_1_and_shown_with_its_label() ->
 def test_a_human_reply_hands_the_lead_to_its_rep_and_queues_one_task() -> None:
     lead, _ = machine()
     version = lead.version
-    lead.receive("reply", {"event_id": "r-1", "text": "Can we talk Tuesday?"}, ReplyEvent, lead.on_reply)
+    lead.receive("reply", ({"event_id": "r-1", "text": "Can we talk Tuesday?"},), ReplyEvent, lead.on_reply)
     assert lead.s.mode == Mode.AWAITING_REP
     assert lead.version > version  # a waiting main loop wakes up
     [task] = lead.m.pending_tasks
@@ -73,13 +73,13 @@ def test_a_human_reply_hands_the_lead_to_its_rep_and_queues_one_task() -> None:
 def test_the_same_event_twice_changes_the_lead_once() -> None:
     lead, _ = machine()
     for _ in range(2):
-        lead.receive("reply", {"event_id": "r-1", "text": "hi"}, ReplyEvent, lead.on_reply)
+        lead.receive("reply", ({"event_id": "r-1", "text": "hi"},), ReplyEvent, lead.on_reply)
     assert len(lead.m.pending_tasks) == 1 and lead.events_this_run == 1
 
 
 def test_an_invalid_event_is_kept_with_its_error_not_dropped() -> None:
     lead, _ = machine()
-    lead.receive("engagement", {"event_id": "e-1", "kind": "wave"}, EngagementEvent, lead.on_engagement)
+    lead.receive("engagement", ({"event_id": "e-1", "kind": "wave"},), EngagementEvent, lead.on_engagement)
     [rejected] = lead.s.rejected_events
     assert (rejected.signal, rejected.event_id) == ("engagement", "e-1")
     assert "kind" in rejected.error and lead.s.mode == Mode.FOLLOW_UP
@@ -119,7 +119,7 @@ def test_snooze_waits_until_the_local_morning_then_checks_in_into_nurture() -> N
 def test_a_not_now_reply_with_a_date_snoozes_without_a_rep_task() -> None:
     lead, _ = machine("nurture")
     reply = {"event_id": "r-2", "text": "ask me in June", "intent": "not_now", "until": "2026-06-01"}
-    lead.receive("reply", reply, ReplyEvent, lead.on_reply)
+    lead.receive("reply", (reply,), ReplyEvent, lead.on_reply)
     assert lead.s.mode == Mode.SNOOZED and lead.m.pending_tasks == []
     assert lead.s.snoozed_until == datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
 
@@ -130,7 +130,7 @@ def test_two_clicks_in_one_visit_count_once_only_under_the_click_visits_patch(pa
     lead, _ = machine("nurture", patched=patched)
     for n, offset in enumerate((0.0, 0.5)):
         click = {"event_id": f"c-{n}", "kind": "click", "content_id": "insight", "at": START + timedelta(seconds=offset)}
-        lead.receive("engagement", click, EngagementEvent, lead.on_engagement)
+        lead.receive("engagement", (click,), EngagementEvent, lead.on_engagement)
     assert lead.s.mode == mode
 
 
@@ -146,7 +146,7 @@ def test_close_sets_the_outcome_and_later_events_are_recorded_only() -> None:
     lead, _ = machine()
     lead.on_close(CloseInput(outcome="won"))
     assert (lead.s.mode, lead.s.outcome) == (Mode.CLOSED, Outcome.WON)
-    lead.receive("reply", {"event_id": "r-3", "text": "thanks"}, ReplyEvent, lead.on_reply)
+    lead.receive("reply", ({"event_id": "r-3", "text": "thanks"},), ReplyEvent, lead.on_reply)
     assert lead.s.mode == Mode.CLOSED and lead.m.pending_tasks == []
     with pytest.raises(CommandRejected, match="closed as won"):
         lead.check_close(CloseInput(outcome="lost"))
