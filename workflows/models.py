@@ -9,6 +9,7 @@ and callers written against an older version keep working.
 from __future__ import annotations
 
 import re
+import unicodedata
 import zoneinfo
 from datetime import date, datetime
 from enum import StrEnum
@@ -20,6 +21,7 @@ from pydantic import (
     ConfigDict,
     EmailStr,
     Field,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -101,6 +103,24 @@ class Lead(_Strict):
                 f"lead id {value!r} must be 1-64 characters of letters, digits, '_', '.' or '-' "
                 "(it becomes part of the workflow id); map other CRM ids to such a key"
             )
+        return value
+
+    @field_validator("first_name", "last_name", "company")
+    @classmethod
+    def _one_line(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # A line break in a name would end an email header (or be refused by the provider
+        # on every send): refuse it here, where the caller can fix the record.
+        if value is not None and any(unicodedata.category(ch) in ("Cc", "Zl", "Zp") for ch in value):
+            raise ValueError(f"{info.field_name} must be one line of text, without line breaks or control characters")
+        return value
+
+    @field_validator("email")
+    @classmethod
+    def _ascii_local_part(cls, value: str) -> str:
+        # SES and most relays refuse internationalized (SMTPUTF8) local parts: every touch
+        # to such an address would be rejected. The domain may be internationalized.
+        if not value.rpartition("@")[0].isascii():
+            raise ValueError("the part of the email address before '@' must be ASCII (SES cannot send to others)")
         return value
 
     @field_validator("timezone")

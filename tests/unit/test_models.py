@@ -16,6 +16,7 @@ from workflows.models import (
     DeliveryEvent,
     EngagementEvent,
     EnrollLead,
+    Lead,
     LeadMemory,
     LeadState,
     Mode,
@@ -469,3 +470,21 @@ def test_cadence_field_limits(field: str, value: Any) -> None:
     payload = _sequence(_step("a", 1), **{field: value})
     error = _only_error(CadenceDefinition, payload)
     assert error["loc"] == (field,)
+
+
+@pytest.mark.parametrize("field", ["first_name", "last_name", "company"])
+@pytest.mark.parametrize("text", ["Dana\r\nBcc: all@example.com", "Dana\nReyes", "Acme\x00", "Acme\u2028Freight"])
+def test_names_must_be_one_line(field: str, text: str) -> None:
+    with pytest.raises(ValidationError, match=f"{field} must be one line of text"):
+        Lead.model_validate({"id": "crm-1", "email": "dana@acme.example", field: text})
+
+
+def test_names_with_accents_and_inner_spaces_are_fine() -> None:
+    lead = Lead.model_validate({"id": "crm-1", "email": "dana@acme.example", "first_name": "Zoë Anne", "company": "Café Ñ"})
+    assert (lead.first_name, lead.company) == ("Zoë Anne", "Café Ñ")
+
+
+def test_an_email_local_part_must_be_ascii_but_the_domain_need_not() -> None:
+    with pytest.raises(ValidationError, match="before '@' must be ASCII"):
+        Lead.model_validate({"id": "crm-1", "email": "zoë@acme.example"})
+    assert Lead.model_validate({"id": "crm-1", "email": "dana@bücher.example"}).email
