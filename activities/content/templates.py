@@ -166,7 +166,22 @@ def _environment(loader: FileSystemLoader, *, autoescape: bool) -> Environment:
         auto_reload=False,
     )
     env.filters["paragraphs"] = _paragraphs
+    env.filters["link"] = _link if autoescape else _plain_link
     return env
+
+
+def _link(value: str) -> Markup | str:
+    """An http(s) URL the template names as a link: an <a> in html. Anything else stays
+    (escaped) text, so a value that is not a URL never becomes one."""
+    url = str(value)
+    if not re.fullmatch(r"https?://[^\s<>\"']+", url):
+        return url
+    return Markup('<a href="{0}">{0}</a>').format(url)
+
+
+def _plain_link(value: str) -> str:
+    """The text part shows the URL itself."""
+    return str(value)
 
 
 def _paragraphs(value: str) -> Markup:

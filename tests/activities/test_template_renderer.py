@@ -210,3 +210,36 @@ def test_worker_start_rejects_a_template_that_needs_more_than_id_and_email(tmp_p
 def test_packaged_cadences_and_templates_pass_the_worker_start_check() -> None:
     store, renderer = load_and_check(DeliveryConfig())
     assert store.ids() == ["dunning", "follow-up", "nurture", "re-engage"]
+
+
+@pytest.mark.parametrize(("cadence_id", "step_key"), EVERY_STEP)
+def test_lead_and_deal_data_never_become_live_links_in_html(
+    cadence_id: str,
+    step_key: str,
+    renderer: TemplateRenderer,
+    config: DeliveryConfig,
+    make_touch: Callable[..., TouchInput],
+) -> None:
+    """Mail from our domain must not carry a link a lead's record put there (a company
+    named like a URL, an attribute holding one); only links the template marks are live."""
+    lead = Lead(
+        id="crm-1", email="dana@acme.example", first_name="Dana", company="evil.example/login",
+        attributes={"challenge": "see https://evil.example/reset", "website": "www.evil.example"},
+    )
+    touch = make_touch(lead, cadence_id, step_key, context={"discovery_notes": "https://evil.example/notes"})
+    if touch.step.channel != Channel.EMAIL:
+        pytest.skip("only email has an html part")
+    message = render(renderer, config, touch)
+    links = re.findall(r'href="([^"]*)"', message.html)
+    assert all(url.startswith(config.company_url) for url in links), links
+
+
+def test_a_template_marked_link_is_live_and_a_non_url_stays_text(
+    renderer: TemplateRenderer, config: DeliveryConfig, make_touch: Callable[..., TouchInput]
+) -> None:
+    lead = Lead(id="crm-1", email="dana@acme.example", first_name="Dana")
+    ours = make_touch(lead, "follow-up", "day-1-case-study", context={"case_study_url": "https://harborview.example/cs/1"})
+    assert '<a href="https://harborview.example/cs/1">' in render(renderer, config, ours).html
+    odd = make_touch(lead, "follow-up", "day-1-case-study", context={"case_study_url": "javascript:alert(1)"})
+    html = render(renderer, config, odd).html
+    assert "javascript:alert(1)" in html and 'href="javascript' not in html
