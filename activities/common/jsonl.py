@@ -1,6 +1,7 @@
 """An append-only JSON-lines file with one unique field: the local SMS outbox and task sink."""
 
 import json
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,11 @@ class JsonLines:
             if existing is not None:
                 return existing
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("a", encoding="utf-8") as file:
+            # Owner-only, like the .eml outbox: the records hold names, numbers and notes.
+            # fchmod too: a file an older version created keeps its mode otherwise.
+            descriptor = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            os.fchmod(descriptor, 0o600)
+            with open(descriptor, "a", encoding="utf-8") as file:
                 file.write(json.dumps(record, ensure_ascii=False) + "\n")
             return record
 
