@@ -13,7 +13,9 @@ An empty cell means "not given", so the model's default applies.
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,23 +67,50 @@ class ParsedCsv:
 
 
 def read_leads(path: Path, *, speedup: float | None = None) -> ParsedCsv:
-    # utf-8-sig: spreadsheets often save a byte-order mark that would corrupt the first column name.
-    with path.open(encoding="utf-8-sig", newline="") as file:
-        return parse_leads(file, speedup=speedup)
+    return parse_leads(io.StringIO(decode_csv(path.read_bytes()), newline=""), speedup=speedup)
+
+
+def decode_csv(data: bytes) -> str:
+    """The file's text, or one line saying why it is not UTF-8 CSV and how to save it."""
+    save_as = "save it as UTF-8 (in Excel: \u201cCSV UTF-8\u201d) and import again"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise CsvFormatError(f"the file is UTF-16 text: {save_as}")
+    if b"\x00" in data:
+        raise CsvFormatError(f"the file is not CSV text (it holds NUL bytes: a spreadsheet or UTF-16?): {save_as}")
+    try:
+        # utf-8-sig: spreadsheets often save a byte-order mark that would corrupt the first column name.
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise CsvFormatError(
+            f"line {line}: not UTF-8 text (byte 0x{data[error.start]:02X}, perhaps Latin-1 or Windows-1252): {save_as}"
+        ) from None
 
 
 def parse_leads(lines: Iterable[str], *, speedup: float | None = None) -> ParsedCsv:
     """Every data row becomes either a CsvLead or a BadRow; line numbers count the header as 1."""
     rows = _numbered_rows(lines)
     try:
-        _, header = next(rows)
+        _, _, header = next(rows)
     except StopIteration:
         raise CsvFormatError("the file is empty: the first line must be a header row") from None
     columns = check_header(header)
     parsed = ParsedCsv()
     first_line_of: dict[str, int] = {}
-    for line, cells in rows:
+    for line, end, cells in rows:
         if not any(cell.strip() for cell in cells):
+            continue
+        swallowed = _swallowed_lines(cells, line, len(columns))
+        if swallowed:
+            reason = (
+                f"a quote opened on line {line} is closed only on line {end}, so lines "
+                f"{line + 1}-{end} were read into one cell: close the quote (a quote inside a cell is written \"\")"
+            )
+            parsed.bad_rows.append(BadRow(line=line, reason=reason))
+            parsed.bad_rows.extend(
+                BadRow(line=n, reason=f"read as part of the cell the quote on line {line} opened; not imported")
+                for n in swallowed
+            )
             continue
         if len(cells) != len(columns):
             parsed.bad_rows.append(
@@ -174,8 +203,20 @@ def _prefixed_name(column: str, prefix: str) -> bool:
     return column.startswith(prefix) and len(column) > len(prefix)
 
 
-def _numbered_rows(lines: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
-    """Rows with the line each one starts on (a quoted cell may span several lines)."""
+def _swallowed_lines(cells: list[str], start: int, width: int) -> list[int]:
+    """The lines of a multi-line cell that look like rows of their own (as many commas as
+    a row has): an unterminated quote swallowed them. A note with line breaks has none."""
+    line, swallowed = start, []
+    for cell in cells:
+        for text in cell.split("\n")[1:]:
+            line += 1
+            if width > 1 and text.count(",") >= width - 1:
+                swallowed.append(line)
+    return swallowed
+
+
+def _numbered_rows(lines: Iterable[str]) -> Iterator[tuple[int, int, list[str]]]:
+    """Rows with the lines each one starts and ends on (a quoted cell may span several)."""
     reader = csv.reader(lines)
     start = 1
     while True:
@@ -185,5 +226,5 @@ def _numbered_rows(lines: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
             return
         except csv.Error as error:
             raise CsvFormatError(f"line {reader.line_num}: {error}") from None
-        yield start, cells
+        yield start, reader.line_num, cells
         start = reader.line_num + 1

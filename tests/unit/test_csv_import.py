@@ -127,3 +127,47 @@ def test_the_bundled_example_leads_parse_cleanly() -> None:
     assert {row.enroll.lead.owner for row in parsed.leads} == {"rep-1", "rep-2"}
     assert all(row.enroll.lead.email.endswith(".example") for row in parsed.leads)
     assert all("trigger" in row.enroll.context for row in parsed.leads)
+
+
+def test_an_unterminated_quote_reports_every_row_it_swallowed() -> None:
+    parsed = parse(
+        'crm-1,dana@acme.example,Dana,rep-7,logistics,follow_up,,,"first line',
+        "crm-2,li@northwind.example,Li,rep-2,health,nurture,,,",
+        'crm-3,amara@brightpath.example,Amara,rep-1,legal,nurture,,,note"',
+        "crm-4,jonas@fjord.example,Jonas,rep-2,retail,nurture,,,",
+    )
+
+    assert [lead.enroll.lead.id for lead in parsed.leads] == ["crm-4"]
+    assert [bad.line for bad in parsed.bad_rows] == [2, 3, 4]
+    assert "a quote opened on line 2 is closed only on line 4" in parsed.bad_rows[0].reason
+    assert all("quote on line 2" in bad.reason for bad in parsed.bad_rows[1:])
+
+
+def test_a_quote_left_open_to_the_end_of_the_file_is_reported_too() -> None:
+    parsed = parse(
+        'crm-1,dana@acme.example,Dana,rep-7,logistics,follow_up,,,"first line',
+        "crm-2,li@northwind.example,Li,rep-2,health,nurture,,,",
+    )
+    assert parsed.leads == [] and [bad.line for bad in parsed.bad_rows] == [2, 3]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ("id,email,mode\ncrm-1,zoë@acme.example,nurture\n".encode("latin-1"), "line 2: not UTF-8 text (byte 0xEB"),
+        ("id,email,mode\ncrm-1,dana@acme.example,nurture\n".encode("utf-16"), "the file is UTF-16 text"),
+        (b"PK\x03\x04\x00\x00binary", "the file is not CSV text"),
+    ],
+)
+def test_a_file_that_is_not_utf8_text_is_one_clear_error(tmp_path, data: bytes, message: str) -> None:
+    path = tmp_path / "leads.csv"
+    path.write_bytes(data)
+    with pytest.raises(CsvFormatError, match="save it as UTF-8") as error:
+        read_leads(path)
+    assert message in str(error.value)
+
+
+def test_a_utf8_file_with_a_byte_order_mark_reads_its_first_column(tmp_path) -> None:
+    path = tmp_path / "leads.csv"
+    path.write_bytes("id,email,mode\ncrm-1,zoe@acme.example,nurture\n".encode("utf-8-sig"))
+    assert [lead.enroll.lead.id for lead in read_leads(path).leads] == ["crm-1"]
