@@ -203,6 +203,9 @@ class LeadWorkflow:
         if self._lead.version != version or self._s.mode != mode:
             return False
         self._lead.planned(key, planned)
+        if workflow.patched(names.PATCH_PUBLISH_PLANNED):
+            # LeadNextTouchAt and the details panel show the planned time, as `state` does.
+            self._publish()
         return True
 
     async def _wait_for_task(self, step: CadenceStep) -> bool:

@@ -243,6 +243,7 @@ class LeadMachine:
             mode=cadence.mode,
             step=step,
             thread_with=self.m.last_email_message_id if threads else None,
+            speedup=self.input.speedup,
         )
 
     def record(

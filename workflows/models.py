@@ -479,6 +479,7 @@ class TouchInput(BaseModel):
     thread_with: str | None = Field(
         default=None, description="message_id of the email this follow-up threads onto"
     )
+    speedup: float = Field(default=1, description="The lead's clock speed-up: delivery refuses real sends above 1")
 
 
 class TouchResult(BaseModel):

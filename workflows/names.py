@@ -72,6 +72,8 @@ PATCH_SEND_WINDOWS = "send-windows"
 PATCH_CLICK_VISITS = "click-visits"
 # Entering paused/awaiting_rep keeps the run instead of continuing as new.
 PATCH_HOLD_IN_RUN = "hold-in-run"
+# Search attributes and details are published again once the send window is planned.
+PATCH_PUBLISH_PLANNED = "publish-planned"
 # A rejected signal counts as an event and wakes the main loop (which may continue as new).
 PATCH_REJECTS_WAKE = "rejects-wake"
 

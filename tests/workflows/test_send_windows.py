@@ -11,7 +11,7 @@ from temporalio.worker import Worker
 from activities.windows.planner import SendWindowActivities
 from tests.workflows.fakes import enroll
 from tests.workflows.helpers import days, state
-from workflows import names
+from workflows import names, search_attributes
 from workflows.lead import LeadWorkflow
 from workflows.sandbox import workflow_runner
 from workflows.send_window_models import SendWindowPolicy
@@ -74,3 +74,20 @@ async def test_a_region_that_cannot_be_resolved_pauses_the_lead_with_the_reason(
         assert s.mode.value == "paused"
         assert "US-ON" in s.pause_reason and "resume" in s.pause_reason
         assert recorder.steps == []
+
+
+async def test_ops_see_the_planned_send_time_in_search_attributes_and_details(env, client, recorder):
+    """One next-touch time everywhere: `state`, the LeadNextTouchAt attribute and the
+    details panel all show the time the window planned, not the bare due time."""
+    async with windowed_worker(client, recorder) as worker:
+        payload = enroll(lead_id=f"w-{uuid.uuid4().hex[:8]}")
+        payload.lead.timezone = "Asia/Tokyo"
+        handle = await client.start_workflow(
+            LeadWorkflow.run, payload, id=f"lead-{payload.lead.id}", task_queue=worker.task_queue
+        )
+        await env.sleep(timedelta(minutes=1))
+        s = await state(handle)
+        described = await handle.describe()
+        assert s.next_touch_at is not None and "Asia/Tokyo" in s.next_touch
+        assert described.typed_search_attributes.get(search_attributes.LEAD_NEXT_TOUCH_AT) == s.next_touch_at
+        assert f"at {s.next_touch_at:%Y-%m-%d %H:%M} UTC" in (await handle.query("__temporal_workflow_metadata")).current_details
