@@ -87,6 +87,21 @@ async def nurture_click_visits(env: WorkflowEnvironment, handle: WorkflowHandle)
     await env.sleep(2 * DAY)
 
 
+async def bad_signals_and_planned_windows(env: WorkflowEnvironment, handle: WorkflowHandle) -> None:
+    """Signals that are not events (none, two, not an object, an unknown name, invalid)
+    kept as rejected and waking the loop (`rejects-wake`), with the planned send time
+    published (`publish-planned`), then a real event."""
+    await env.sleep(DAY / 2)
+    await handle.signal("trigger", args=[])
+    await handle.signal("reply", args=[{"event_id": "a"}, {"event_id": "b"}])
+    await handle.signal("engagement", "open")
+    await handle.signal("replied", {"event_id": "x"})
+    await handle.signal("delivery", {"event_id": "bad", "kind": "exploded"})
+    await env.sleep(DAY)
+    await handle.signal(LeadWorkflow.reply, ReplyEvent(event_id="r-1", text="Let's talk", intent="positive"))
+    await env.sleep(2 * DAY)
+
+
 SCENARIOS: dict[str, tuple[str, Scenario]] = {
     # Recorded before send windows (no `send-windows` patch marker): the old path.
     "follow_up_to_nurture": ("follow_up", follow_up_to_nurture),
@@ -100,6 +115,8 @@ SCENARIOS: dict[str, tuple[str, Scenario]] = {
     # that keep their run (`hold-in-run` patch).
     "classified_replies_held_in_run": ("follow_up", classified_replies_held_in_run),
     "nurture_click_visits": ("nurture", nurture_click_visits),
+    # Recorded with raw handler arguments (`rejects-wake`) and `publish-planned`.
+    "bad_signals_and_planned_windows": ("nurture", bad_signals_and_planned_windows),
 }
 
 

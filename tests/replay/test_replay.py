@@ -14,6 +14,7 @@ from temporalio.worker import Replayer, WorkflowReplayResult
 from temporalio.workflow import NondeterminismError
 
 from tests.replay.nondeterministic import TimerFirstLeadWorkflow
+from tests.replay.record import SCENARIOS
 from workflows.lead import LeadWorkflow
 from workflows.sandbox import workflow_runner
 
@@ -22,16 +23,7 @@ HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 
 def test_every_recorded_scenario_is_committed():
     names = {path.name.split(".run")[0] for path in HISTORIES}
-    assert names == {
-        "follow_up_to_nurture",
-        "reply_on_day_4",
-        "snooze_pause_resume",
-        "nurture_clicks_and_trigger",
-        "windowed_follow_up_to_nurture",
-        "windowed_snooze_pause_resume",
-        "classified_replies_held_in_run",
-        "nurture_click_visits",
-    }
+    assert names == set(SCENARIOS)
 
 
 async def replay(workflow_class: type, path: Path) -> WorkflowReplayResult:
