@@ -324,6 +324,11 @@ class LeadMachine:
         self.m.last_email_message_id = None  # a new mode starts a new thread
         if to == Mode.CLOSED:
             self.s.outcome = outcome
+            # No one works a closed lead: its open tasks end with it, saying why.
+            ended = f"lead closed ({outcome.value})" if outcome else "lead closed"
+            done = [t.model_copy(update={"done": True, "result": ended}) for t in self.s.open_tasks]
+            self.s.done_tasks = bounded([*self.s.done_tasks, *done], KEEP_DONE_TASKS)
+            self.s.open_tasks = []
         self.s.mode = to
         self.s.transitions = bounded(
             [

@@ -166,3 +166,14 @@ def test_the_follow_up_sequence_finishing_enters_nurture() -> None:
     assert lead.s.mode == Mode.NURTURE
     assert lead.s.transitions[-1].reason == "follow-up finished with no reply"
     assert lead.m.due_at == datetime(2026, 4, 10, 15, 0, tzinfo=UTC)
+
+
+def test_closing_a_lead_ends_its_open_rep_tasks_with_the_reason() -> None:
+    lead, _ = machine()
+    lead.receive("reply", ({"event_id": "r-9", "text": "call me"},), ReplyEvent, lead.on_reply)
+    [task] = lead.s.open_tasks
+    lead.on_close(CloseInput(outcome="meeting_booked"))
+    assert lead.s.open_tasks == []
+    assert [(t.task_id, t.done, t.result) for t in lead.s.done_tasks] == [
+        (task.task_id, True, "lead closed (meeting_booked)")
+    ]

@@ -141,7 +141,9 @@ async def test_sequence_with_stop_ends_closed_and_mixes_channels(env, client, wo
     assert [t.status for t in s.touches] == ["sent", "skipped", "task_created"]
     assert s.touches[1].detail == "no SMS consent"
     assert [t.kind for t in recorder.tasks] == ["call"]
-    assert s.open_tasks[0].task_id == recorder.tasks[0].task_id
+    # The call task ends with the lead: no one works a closed lead.
+    assert s.open_tasks == []
+    assert [(t.task_id, t.result) for t in s.done_tasks] == [(recorder.tasks[0].task_id, "lead closed")]
     assert s.mode == Mode.CLOSED and s.outcome is None
     assert s.transitions[-1].reason == "dunning finished with no reply"
     assert await handle.result() == s
