@@ -191,11 +191,12 @@ async def list_leads(args: argparse.Namespace) -> int:
 async def setup(args: argparse.Namespace) -> int:
     settings = _settings()
     touchpoint = await TouchpointClient.connect(settings)
-    added = await register_search_attributes(touchpoint.temporal, namespace=settings.namespace)
+    namespace = settings.connection.namespace
+    added = await register_search_attributes(touchpoint.temporal, namespace=namespace)
     if added:
-        out.print(f"registered in namespace {settings.namespace}: {', '.join(added)}", markup=False)
+        out.print(f"registered in namespace {namespace}: {', '.join(added)}", markup=False)
     else:
-        out.print(f"search attributes already registered in namespace {settings.namespace}", markup=False)
+        out.print(f"search attributes already registered in namespace {namespace}", markup=False)
     return 0
 
 

@@ -121,15 +121,15 @@ class TouchpointClient:
         cls, settings: Settings, *, answer_timeout: timedelta = DEFAULT_ANSWER_TIMEOUT
     ) -> TouchpointClient:
         try:
-            client = await connect_client(settings)
+            client = await connect_client(settings.connection)
         except RuntimeError as error:
             # The SDK reports every failed first contact as RuntimeError("Failed client connect: …").
-            raise TemporalUnavailable(settings.temporal_address) from error
+            raise TemporalUnavailable(settings.connection.temporal_address) from error
         return cls(
             client,
-            task_queue=settings.task_queue,
-            email_task_queue=settings.email_task_queue,
-            cadences_dir=settings.cadences_dir,
+            task_queue=settings.connection.task_queue,
+            email_task_queue=settings.connection.email_task_queue,
+            cadences_dir=settings.content.cadences_dir,
             answer_timeout=answer_timeout,
         )
 

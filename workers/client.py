@@ -7,36 +7,36 @@ from typing import Any
 from temporalio.client import Client, TLSConfig
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from starter.connection import TemporalConnection
 from workers.logging import temporal_runtime
-from workers.settings import Settings
 
 
-def connect_options(settings: Settings) -> dict[str, Any]:
+def connect_options(connection: TemporalConnection) -> dict[str, Any]:
     """Keyword arguments for `Client.connect`; separate from `connect` so they can be
     checked without a server. Holds the API key in clear: never log the result."""
     return {
-        "target_host": settings.temporal_address,
-        "namespace": settings.namespace,
-        "api_key": settings.api_key.get_secret_value() if settings.api_key else None,
-        "tls": _tls(settings),
+        "target_host": connection.temporal_address,
+        "namespace": connection.namespace,
+        "api_key": connection.api_key.get_secret_value() if connection.api_key else None,
+        "tls": _tls(connection),
         # Every model on the wire is pydantic; the default converter cannot decode them.
         "data_converter": pydantic_data_converter,
     }
 
 
-def _tls(settings: Settings) -> TLSConfig | bool:
-    if not settings.uses_tls:
+def _tls(connection: TemporalConnection) -> TLSConfig | bool:
+    if not connection.uses_tls:
         return False
-    if settings.tls_cert_path is None and settings.tls_ca_path is None and settings.tls_server_name is None:
+    if connection.tls_cert_path is None and connection.tls_ca_path is None and connection.tls_server_name is None:
         # API key only: TLS against the system roots, as Temporal Cloud expects.
         return True
     return TLSConfig(
-        client_cert=settings.tls_cert_path.read_bytes() if settings.tls_cert_path else None,
-        client_private_key=settings.tls_key_path.read_bytes() if settings.tls_key_path else None,
-        server_root_ca_cert=settings.tls_ca_path.read_bytes() if settings.tls_ca_path else None,
-        domain=settings.tls_server_name,
+        client_cert=connection.tls_cert_path.read_bytes() if connection.tls_cert_path else None,
+        client_private_key=connection.tls_key_path.read_bytes() if connection.tls_key_path else None,
+        server_root_ca_cert=connection.tls_ca_path.read_bytes() if connection.tls_ca_path else None,
+        domain=connection.tls_server_name,
     )
 
 
-async def connect(settings: Settings) -> Client:
-    return await Client.connect(**connect_options(settings), runtime=temporal_runtime())
+async def connect(connection: TemporalConnection) -> Client:
+    return await Client.connect(**connect_options(connection), runtime=temporal_runtime())

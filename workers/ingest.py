@@ -45,8 +45,8 @@ import structlog
 
 from activities.common.phones import phone_key
 from activities.common.tokens import verify_reply_token
-from activities.delivery.config import IngestConfig, QueueKind
 from activities.inbound.clicks import ScannerDetector
+from activities.inbound.config import IngestConfig, QueueKind
 from activities.inbound.replies import (
     InboundEmail,
     ReplyParseError,
@@ -486,7 +486,7 @@ async def run_ingest(settings: Any) -> None:
     import sys
 
     from activities.common.aws import aws_client
-    from activities.delivery.email import build_ledger
+    from activities.stores.ledger import build_ledger
     from starter.client import TouchpointClient
     from starter.errors import TemporalUnavailable
     from workers.logging import configure_logging
@@ -494,7 +494,7 @@ async def run_ingest(settings: Any) -> None:
     from workers.shutdown import stop_signals
 
     configure_logging(settings)
-    config: IngestConfig | None = settings.ingest
+    config: IngestConfig | None = settings.inbound.ingest
     if config is None:
         print(
             f"touchpoint ingest: set {env_name('ingest')} to a JSON object naming the queues, e.g. "
@@ -503,7 +503,8 @@ async def run_ingest(settings: Any) -> None:
             file=sys.stderr,
         )
         raise SystemExit(2)
-    secrets = [settings.token_secret.get_secret_value()] if settings.token_secret else []
+    token_secret = settings.delivery.token_secret
+    secrets = [token_secret.get_secret_value()] if token_secret else []
     if config.replies_queue_url and not secrets:
         print(
             f"touchpoint ingest: replies are matched by the signed reply-to address: set "
@@ -514,7 +515,7 @@ async def run_ingest(settings: Any) -> None:
     try:
         client = await TouchpointClient.connect(settings)
     except TemporalUnavailable as err:
-        log.error("cannot connect to Temporal", address=settings.temporal_address, error=str(err))
+        log.error("cannot connect to Temporal", address=settings.connection.temporal_address, error=str(err))
         raise SystemExit(1) from None
     sqs = aws_client("sqs", region=config.region, endpoint_url=config.endpoint_url)
     s3 = aws_client("s3", region=config.region, endpoint_url=config.endpoint_url)
@@ -523,7 +524,7 @@ async def run_ingest(settings: Any) -> None:
         sqs=sqs,
         s3=s3,
         send=SignalSender(client),
-        ledger=build_ledger(settings.delivery_config()),
+        ledger=build_ledger(settings.stores.ledger, beside=settings.delivery.outbox_dir),
         reply_secrets=secrets,
     )
     stop = asyncio.Event()

@@ -88,7 +88,7 @@ def configure_logging(settings: Settings) -> None:
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
     final: list[structlog.typing.Processor]
-    if settings.log_format == "json":
+    if settings.process.log_format == "json":
         final = [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
     else:
         final = [structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())]
@@ -117,7 +117,7 @@ def configure_logging(settings: Settings) -> None:
     for old in [h for h in root.handlers if h.get_name() == _HANDLER_NAME]:
         root.removeHandler(old)
     root.addHandler(handler)
-    root.setLevel(settings.log_level)
+    root.setLevel(settings.process.log_level)
 
     # The same details arrive as structured fields (lift_temporal_context); appending
     # them to every message as well only doubles the line.

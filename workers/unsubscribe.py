@@ -325,7 +325,8 @@ class _UnsubscribeHandler(BaseHTTPRequestHandler):
 
 async def run_unsubscribe_server(settings: Settings) -> None:
     configure_logging(settings)
-    if settings.token_secret is None:
+    token_secret, process = settings.delivery.token_secret, settings.process
+    if token_secret is None:
         print(
             f"touchpoint unsubscribe-server: set {env_name('token_secret')} "
             "(the secret the workers sign the emails' unsubscribe links with)",
@@ -335,18 +336,18 @@ async def run_unsubscribe_server(settings: Settings) -> None:
     try:
         client = await TouchpointClient.connect(settings)
     except TemporalUnavailable as err:
-        log.error("cannot connect to Temporal", address=settings.temporal_address, error=str(err))
+        log.error("cannot connect to Temporal", address=settings.connection.temporal_address, error=str(err))
         raise SystemExit(1) from None
     try:
         server = UnsubscribeServer(
-            secret=settings.token_secret.get_secret_value(),
+            secret=token_secret.get_secret_value(),
             send_unsubscribe=signal_sender(client),
-            host=settings.unsubscribe_host,
-            port=settings.unsubscribe_port,
-            company_name=settings.company_name,
+            host=process.unsubscribe_host,
+            port=process.unsubscribe_port,
+            company_name=settings.content.company_name,
         )
     except OSError as err:
-        log.error("cannot listen", host=settings.unsubscribe_host, port=settings.unsubscribe_port, error=str(err))
+        log.error("cannot listen", host=process.unsubscribe_host, port=process.unsubscribe_port, error=str(err))
         raise SystemExit(1) from None
     with stop_signals() as stop:
         server.start()

@@ -33,7 +33,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.delivery.config import IngestConfig
+from activities.inbound.config import IngestConfig
 from activities.inbound.replies import classify, parse_email, strip_reply
 from activities.inbound.ses_events import parse_ses_event
 from activities.stores.ledger import SqliteSendLedger

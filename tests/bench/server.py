@@ -85,7 +85,7 @@ class DevServer:
                 self._process = None
                 raise RuntimeError(f"the dev server exited with {self._process.returncode}; see {self.log_file}")
             try:
-                client = await asyncio.wait_for(connect(settings), timeout=5)
+                client = await asyncio.wait_for(connect(settings.connection), timeout=5)
                 # Connecting proves the frontend listens; the namespace answers a moment later.
                 await client.count_workflows()
                 return client
