@@ -29,6 +29,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from activities.content.cadences import CadenceError, CadenceStore
 from starter.client import EnrollFailure, EnrollResult, TouchpointClient
 from starter.csv_import import BadRow, CsvLead, read_leads
 from starter.errors import InvalidInput, Location, TouchpointError, explain
@@ -189,9 +190,9 @@ async def list_leads(args: argparse.Namespace) -> int:
 
 
 async def setup(args: argparse.Namespace) -> int:
-    settings = _settings()
-    touchpoint = await TouchpointClient.connect(settings)
-    namespace = settings.connection.namespace
+    connection = _settings().connection
+    touchpoint = await TouchpointClient.connect(connection)
+    namespace = connection.namespace
     added = await register_search_attributes(touchpoint.temporal, namespace=namespace)
     if added:
         out.print(f"registered in namespace {namespace}: {', '.join(added)}", markup=False)
@@ -353,7 +354,23 @@ def _settings() -> Settings:
 
 
 async def _connect() -> TouchpointClient:
-    return await TouchpointClient.connect(_settings())
+    settings = _settings()
+    return await TouchpointClient.connect(
+        settings.connection, known_cadences=_cadence_ids(settings.content.cadences_dir)
+    )
+
+
+def _cadence_ids(directory: Path | None) -> Callable[[], list[str]]:
+    """The ids of the cadences the worker reads, from the same files (TOUCHPOINT_CADENCES_DIR,
+    else the packaged ones): the worker's settings are the CLI's."""
+
+    def ids() -> list[str]:
+        try:
+            return CadenceStore(directory).ids()
+        except CadenceError as error:
+            raise TouchpointError(f"cannot check cadence ids: {error}") from None
+
+    return ids
 
 
 def _validated(model: type[ModelT], data: dict[str, Any], *, field_name: Callable[[Location], str]) -> ModelT:

@@ -513,7 +513,7 @@ async def run_ingest(settings: Any) -> None:
         )
         raise SystemExit(2)
     try:
-        client = await TouchpointClient.connect(settings)
+        client = await TouchpointClient.connect(settings.connection)
     except TemporalUnavailable as err:
         log.error("cannot connect to Temporal", address=settings.connection.temporal_address, error=str(err))
         raise SystemExit(1) from None

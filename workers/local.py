@@ -23,10 +23,10 @@ from pathlib import Path
 import structlog
 from temporalio.client import Client
 
+from activities.content.cadences import CadenceStore
 from starter.client import EnrollFailure, EnrollResult, TouchpointClient
-from starter.connection import TemporalConnection
+from starter.connection import TemporalConnection, connect
 from starter.csv_import import read_leads
-from workers.client import connect
 from workers.logging import configure_logging
 from workers.settings import Settings
 from workers.worker import build_worker, load_activities, run_process, run_until_stopped
@@ -153,9 +153,9 @@ async def enroll_examples(client: Client, settings: Settings) -> list[str]:
         parsed = read_leads(path, speedup=DEMO_SPEEDUP)
     for bad in parsed.bad_rows:
         log.warning("example lead skipped", line=bad.line, reason=bad.reason)
-    touchpoint = TouchpointClient(
-        client, task_queue=settings.connection.task_queue, cadences_dir=settings.content.cadences_dir
-    )
+    # The demo runs the worker: enrollments are checked against the cadences it serves.
+    cadences = CadenceStore(settings.content.cadences_dir)
+    touchpoint = TouchpointClient(client, task_queue=settings.connection.task_queue, known_cadences=cadences.ids)
     results = await touchpoint.enroll_many(row.enroll for row in parsed.leads)
     enrolled = [result for result in results if isinstance(result, EnrollResult)]
     for failure in (result for result in results if isinstance(result, EnrollFailure)):

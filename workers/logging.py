@@ -7,7 +7,6 @@ where known, and no line carries a lead's email address, phone or name.
 
 from __future__ import annotations
 
-import functools
 import logging
 import sys
 from collections.abc import MutableMapping
@@ -15,13 +14,6 @@ from typing import Any
 
 import structlog
 from temporalio import activity, workflow
-from temporalio.runtime import (
-    LogForwardingConfig,
-    LoggingConfig,
-    Runtime,
-    TelemetryConfig,
-    TelemetryFilter,
-)
 
 from workers.settings import Settings
 
@@ -56,22 +48,6 @@ def lift_temporal_context(_logger: Any, _method: str, event_dict: MutableMapping
     if isinstance(workflow_id, str) and workflow_id.startswith("lead-"):
         event_dict.setdefault("lead_id", workflow_id.removeprefix("lead-"))
     return event_dict
-
-
-@functools.cache
-def temporal_runtime() -> Runtime:
-    """The SDK runtime for every client this process builds (one per process: each has
-    its own thread pool). Its core, written in Rust, would print its warnings straight to
-    stderr in a format of its own; forwarded into Python logging, they come out like
-    every other line (JSON in production)."""
-    return Runtime(
-        telemetry=TelemetryConfig(
-            logging=LoggingConfig(
-                filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),
-                forwarding=LogForwardingConfig(logger=logging.getLogger("temporalio.core")),
-            )
-        )
-    )
 
 
 def configure_logging(settings: Settings) -> None:

@@ -334,7 +334,7 @@ async def run_unsubscribe_server(settings: Settings) -> None:
         )
         raise SystemExit(EXIT_BAD_CONFIG)
     try:
-        client = await TouchpointClient.connect(settings)
+        client = await TouchpointClient.connect(settings.connection)
     except TemporalUnavailable as err:
         log.error("cannot connect to Temporal", address=settings.connection.temporal_address, error=str(err))
         raise SystemExit(1) from None

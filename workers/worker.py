@@ -21,7 +21,7 @@ from activities.common.aws import aws_client
 from activities.content.cadences import CadenceError
 from activities.content.templates import TemplateRenderError
 from activities.registry import build_activities, load_and_check
-from workers.client import connect
+from starter.connection import connect
 from workers.interceptors import LeadLogContextInterceptor
 from workers.logging import configure_logging
 from workers.settings import Settings

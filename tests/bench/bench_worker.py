@@ -20,8 +20,8 @@ import psutil
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from starter.connection import connect
 from tests.bench.baseline import BareWorkflow, noop
-from workers.client import connect
 from workers.logging import configure_logging
 from workers.settings import Settings
 from workers.worker import build_worker

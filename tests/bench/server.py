@@ -22,8 +22,8 @@ from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.client import Client
 from temporalio.service import RPCError
 
+from starter.connection import connect
 from tests.bench.settings import explicit_settings
-from workers.client import connect
 from workers.local import HOST, dev_server_command
 
 TEMPORAL = Path(sys.executable).parent / "temporal"

@@ -6,8 +6,7 @@ import pytest
 from temporalio.client import TLSConfig
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from starter.connection import TemporalConnection
-from workers.client import connect_options
+from starter.connection import TemporalConnection, connect_options
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 import uuid
 from pathlib import Path
 
-from workers.client import connect
+from starter.connection import connect
 from workers.local import dev_server_command, enroll_examples, local_settings
 from workers.settings import Settings
 from workflows import names, search_attributes

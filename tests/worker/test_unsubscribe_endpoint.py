@@ -16,7 +16,7 @@ from structlog.testing import capture_logs
 
 from activities.common.tokens import make_unsubscribe_token
 from starter.client import TouchpointClient
-from workers.client import connect
+from starter.connection import connect
 from workers.settings import Settings
 from workers.unsubscribe import UnsubscribeServer, signal_sender, unsubscribe_event_id
 from workers.worker import build_worker, load_activities

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from temporalio.client import Client
 
-from workers.client import connect
+from starter.connection import connect
 from workers.settings import Settings
 from workers.worker import build_worker
 from workflows import names
