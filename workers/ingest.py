@@ -43,6 +43,7 @@ from typing import Any
 
 import structlog
 
+from activities.common.aws import aws_client
 from activities.common.phones import phone_key
 from activities.common.tokens import verify_reply_token
 from activities.inbound.clicks import ScannerDetector
@@ -63,8 +64,12 @@ from activities.inbound.ses_events import (
     unwrap_sns,
 )
 from activities.inbound.sms import parse_inbound_sms, sms_signals
-from activities.stores.ledger import SendLedger
+from activities.stores.ledger import SendLedger, build_ledger
+from starter.client import TouchpointClient
 from starter.errors import InvalidInput, LeadClosed, LeadNotFound
+from workers.process import BadConfig, connect_or_exit, run_process
+from workers.settings import Settings, env_name
+from workers.shutdown import stop_signals
 from workflows import names
 
 log = structlog.get_logger("touchpoint.ingest")
@@ -481,42 +486,23 @@ def _parse_time(value: Any) -> datetime | None:
 # ------------------------------------------------------------------ process
 
 
-async def run_ingest(settings: Any) -> None:
+async def run_ingest(settings: Settings) -> None:
     """The `touchpoint ingest` process: until SIGTERM/SIGINT, then finish the batch."""
-    import sys
-
-    from activities.common.aws import aws_client
-    from activities.stores.ledger import build_ledger
-    from starter.client import TouchpointClient
-    from starter.errors import TemporalUnavailable
-    from workers.logging import configure_logging
-    from workers.settings import env_name
-    from workers.shutdown import stop_signals
-
-    configure_logging(settings)
     config: IngestConfig | None = settings.inbound.ingest
     if config is None:
-        print(
-            f"touchpoint ingest: set {env_name('ingest')} to a JSON object naming the queues, e.g. "
+        raise BadConfig(
+            f"set {env_name('ingest')} to a JSON object naming the queues, e.g. "
             '{"region": "us-east-1", "events_queue_url": "https://sqs…/touchpoint-events", '
-            '"dead_letter_queue_url": "https://sqs…/touchpoint-events-dlq"}',
-            file=sys.stderr,
+            '"dead_letter_queue_url": "https://sqs…/touchpoint-events-dlq"}'
         )
-        raise SystemExit(2)
     token_secret = settings.delivery.token_secret
     secrets = [token_secret.get_secret_value()] if token_secret else []
     if config.replies_queue_url and not secrets:
-        print(
-            f"touchpoint ingest: replies are matched by the signed reply-to address: set "
-            f"{env_name('token_secret')} to the workers' secret",
-            file=sys.stderr,
+        raise BadConfig(
+            f"replies are matched by the signed reply-to address: set {env_name('token_secret')} "
+            "to the workers' secret"
         )
-        raise SystemExit(2)
-    try:
-        client = await TouchpointClient.connect(settings.connection)
-    except TemporalUnavailable as err:
-        log.error("cannot connect to Temporal", address=settings.connection.temporal_address, error=str(err))
-        raise SystemExit(1) from None
+    client = TouchpointClient(await connect_or_exit(settings.connection), task_queue=settings.connection.task_queue)
     sqs = aws_client("sqs", region=config.region, endpoint_url=config.endpoint_url)
     s3 = aws_client("s3", region=config.region, endpoint_url=config.endpoint_url)
     ingestor = Ingestor(
@@ -538,8 +524,6 @@ async def run_ingest(settings: Any) -> None:
 
 def main() -> None:
     """`python -m workers.ingest` and `touchpoint ingest`."""
-    from workers.worker import run_process
-
     run_process("touchpoint ingest", run_ingest)
 
 

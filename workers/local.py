@@ -27,9 +27,9 @@ from activities.content.cadences import CadenceStore
 from starter.client import EnrollFailure, EnrollResult, TouchpointClient
 from starter.connection import TemporalConnection, connect
 from starter.csv_import import read_leads
-from workers.logging import configure_logging
+from workers.process import run_process
 from workers.settings import Settings
-from workers.worker import build_worker, load_activities, run_process, run_until_stopped
+from workers.worker import build_worker, load_activities, run_until_stopped
 from workflows import search_attributes
 
 HOST = "127.0.0.1"
@@ -187,7 +187,6 @@ def _banner(settings: Settings, lead_ids: list[str]) -> str:
 
 async def run_local(settings: Settings) -> None:
     settings = local_settings(settings)
-    configure_logging(settings)
     # Checked before anything starts: a broken cadence or template stops the demo at once.
     activities = load_activities(settings)
     with dev_server(settings) as process:

@@ -23,7 +23,6 @@ import asyncio
 import hashlib
 import html
 import inspect
-import sys
 import threading
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import UTC, datetime
@@ -36,11 +35,10 @@ import structlog
 
 from activities.common.tokens import UNSUBSCRIBE_PATH, verify_unsubscribe_token
 from starter.client import TouchpointClient
-from starter.errors import LeadClosed, LeadNotFound, TemporalUnavailable
-from workers.logging import configure_logging
+from starter.errors import LeadClosed, LeadNotFound
+from workers.process import BadConfig, connect_or_exit, run_process
 from workers.settings import Settings, env_name
 from workers.shutdown import stop_signals
-from workers.worker import EXIT_BAD_CONFIG, run_process
 from workflows.models import EngagementEvent
 
 DEFAULT_HOST = "127.0.0.1"
@@ -324,20 +322,12 @@ class _UnsubscribeHandler(BaseHTTPRequestHandler):
 
 
 async def run_unsubscribe_server(settings: Settings) -> None:
-    configure_logging(settings)
     token_secret, process = settings.delivery.token_secret, settings.process
     if token_secret is None:
-        print(
-            f"touchpoint unsubscribe-server: set {env_name('token_secret')} "
-            "(the secret the workers sign the emails' unsubscribe links with)",
-            file=sys.stderr,
+        raise BadConfig(
+            f"set {env_name('token_secret')} (the secret the workers sign the emails' unsubscribe links with)"
         )
-        raise SystemExit(EXIT_BAD_CONFIG)
-    try:
-        client = await TouchpointClient.connect(settings.connection)
-    except TemporalUnavailable as err:
-        log.error("cannot connect to Temporal", address=settings.connection.temporal_address, error=str(err))
-        raise SystemExit(1) from None
+    client = TouchpointClient(await connect_or_exit(settings.connection), task_queue=settings.connection.task_queue)
     try:
         server = UnsubscribeServer(
             secret=token_secret.get_secret_value(),

@@ -2,37 +2,24 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import logging
-import os
-import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from typing import Any, NoReturn
 
 import structlog
-from pydantic import ValidationError
 from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.common.aws import aws_client
-from activities.content.cadences import CadenceError
-from activities.content.templates import TemplateRenderError
 from activities.registry import build_activities, load_and_check
-from starter.connection import connect
 from workers.interceptors import LeadLogContextInterceptor
-from workers.logging import configure_logging
+from workers.process import connect_or_exit, run_process
 from workers.settings import Settings
 from workers.shutdown import stop_signals
 from workflows import names
 from workflows.lead import LeadWorkflow
 from workflows.sandbox import workflow_runner
-
-# Exit status for configuration an operator must fix (settings, cadences, templates):
-# restarting the process cannot help, and orchestrators can tell it from a crash.
-EXIT_BAD_CONFIG = 2
 
 log = structlog.get_logger(__name__)
 
@@ -136,66 +123,17 @@ def email_rate(settings: Settings) -> float | None:
 
 
 async def run_worker(settings: Settings) -> None:
-    configure_logging(settings)
     # Before connecting: a broken cadence or template is an operator's mistake to fix,
     # found at start rather than one paused lead at a time.
     activities = load_activities(settings)
     connection = settings.connection
-    try:
-        client = await connect(connection)
-    except RuntimeError as err:
-        log.error("cannot connect to Temporal", address=connection.temporal_address, error=str(err))
-        raise SystemExit(1) from None
-    log.info("connected", address=connection.temporal_address, namespace=connection.namespace)
+    client = await connect_or_exit(connection)
     workers = [build_worker(client, settings, activities=activities)]
     if connection.email_task_queue:
         rate = email_rate(settings)
         log.info("email task queue", task_queue=connection.email_task_queue, rate_per_second=rate)
         workers.append(build_email_worker(client, settings, activities=activities, rate_per_second=rate))
     await run_until_stopped(*workers)
-
-
-def run_process(name: str, run: Callable[[Settings], Coroutine[Any, Any, None]]) -> NoReturn:
-    """Read the settings, run `run`, and exit. Configuration an operator must fix ends
-    the process with its message and exit status 2, never a traceback."""
-    try:
-        settings = Settings()
-    except ValidationError as err:
-        print(f"{name}: invalid settings\n{err}", file=sys.stderr)
-        sys.exit(EXIT_BAD_CONFIG)
-    try:
-        asyncio.run(run(settings))
-        status = 0
-    except (CadenceError, TemplateRenderError) as err:
-        # Printed as is: the message lists one problem per line, each naming file, step and field.
-        print(f"{name}: invalid cadence or template, not started\n{err}", file=sys.stderr)
-        status = EXIT_BAD_CONFIG
-    except KeyboardInterrupt:
-        # A second Ctrl-C while stopping: in-flight activities are abandoned; the server
-        # retries them once their timeout passes.
-        print(f"{name}: forced stop", file=sys.stderr)
-        status = 130
-    except SystemExit as stop:
-        status = _exit_status(stop)
-    _exit_without_teardown(status)
-
-
-def _exit_status(stop: SystemExit) -> int:
-    """The status `sys.exit` would give: a message is printed and means 1."""
-    if stop.code is None or isinstance(stop.code, int):
-        return stop.code or 0
-    print(stop.code, file=sys.stderr)
-    return 1
-
-
-def _exit_without_teardown(status: int) -> NoReturn:
-    """Exit once everything has stopped, skipping interpreter teardown: the SDK's Rust
-    threads may call into Python while it finalizes, which crashes a process that shut
-    down cleanly (SIGABRT or SIGSEGV instead of 0; temporalio/sdk-python#300)."""
-    logging.shutdown()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(status)
 
 
 def main() -> None:
