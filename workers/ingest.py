@@ -39,7 +39,7 @@ from collections import Counter, OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, NoReturn
 
 import structlog
 
@@ -522,7 +522,7 @@ async def run_ingest(settings: Settings) -> None:
     log.info("ingest stopped", seconds=round(time.monotonic() - started, 1))
 
 
-def main() -> None:
+def main() -> NoReturn:
     """`python -m workers.ingest` and `touchpoint ingest`."""
     run_process("touchpoint ingest", run_ingest)
 

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
+from typing import NoReturn
 
 import structlog
 from temporalio.client import Client
@@ -197,7 +198,7 @@ async def run_local(settings: Settings) -> None:
         await run_until_stopped(worker)
 
 
-def main() -> None:
+def main() -> NoReturn:
     run_process("touchpoint local", run_local)
 
 

@@ -28,7 +28,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import unquote, urlsplit
 
 import structlog
@@ -349,7 +349,7 @@ async def run_unsubscribe_server(settings: Settings) -> None:
     log.info("unsubscribe server stopped")
 
 
-def main() -> None:
+def main() -> NoReturn:
     """`python -m workers.unsubscribe` and `touchpoint unsubscribe-server`."""
     run_process("touchpoint unsubscribe-server", run_unsubscribe_server)
 

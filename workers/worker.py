@@ -6,6 +6,7 @@ import contextlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from typing import NoReturn
 
 import structlog
 from temporalio.client import Client
@@ -136,6 +137,6 @@ async def run_worker(settings: Settings) -> None:
     await run_until_stopped(*workers)
 
 
-def main() -> None:
+def main() -> NoReturn:
     """`python -m workers` and `touchpoint worker`."""
     run_process("touchpoint worker", run_worker)
