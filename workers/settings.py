@@ -7,16 +7,15 @@ field on the concern's model. Nested models (TOUCHPOINT_SES, ...) are JSON objec
 
 Nothing is read at import time; `Settings()` reads and validates the environment when
 a process starts, so tests construct it with their own values: by concern
-(`connection={...}`) or flat, by field or variable name (`task_queue=...`,
-`TOUCHPOINT_TASK_QUEUE=...`), as in the environment.
+(`connection={...}`) or flat, by variable name with or without the prefix
+(`TOUCHPOINT_TASK_QUEUE=...`, `task_queue=...`), as in the environment.
 """
 
 from __future__ import annotations
 
-from functools import cache
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 from pydantic_settings import (
@@ -44,6 +43,8 @@ def env_name(field: str) -> str:
 
 class ProcessSettings(BaseModel):
     """How a process runs: logging, concurrency, stopping, and the unsubscribe server's socket."""
+
+    model_config = ConfigDict(extra="forbid")
 
     log_format: Literal["console", "json"] = "console"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -99,32 +100,32 @@ class Settings(BaseSettings):
             ) from None
 
 
-@cache
-def _concerns() -> dict[str, type[BaseModel]]:
-    concerns = {}
-    for name, field in Settings.model_fields.items():
-        assert isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)
-        concerns[name] = field.annotation
-    return concerns
+class _Field(NamedTuple):
+    concern: str
+    key: str  # the field's alias, else its name
+    info: FieldInfo
 
 
-def _key(field_name: str, field: FieldInfo) -> str:
-    """The name a concern's field is given by from outside: its alias, else its name."""
-    return field.alias or field_name
+def _concern_model(concern: str) -> type[BaseModel]:
+    model = Settings.model_fields[concern].annotation
+    assert isinstance(model, type) and issubclass(model, BaseModel)
+    return model
 
 
-@cache
-def _owners() -> dict[str, tuple[str, str]]:
-    """Every way to name a concern's field (name, alias, variable) -> (concern, key)."""
-    owners: dict[str, tuple[str, str]] = {}
-    for concern, model in _concerns().items():
-        for field_name, field in model.model_fields.items():
-            key = _key(field_name, field)
-            if env_name(key) in owners:
-                raise TypeError(f"{env_name(key)} would set both {owners[env_name(key)][0]} and {concern}")
-            for name in {field_name, key, env_name(key)}:
-                owners[name] = (concern, key)
-    return owners
+def _variable(concern: str, field_name: str) -> str:
+    """The variable of a concern's field, given the field's Python name."""
+    return env_name(_concern_model(concern).model_fields[field_name].alias or field_name)
+
+
+def _fields_by_variable() -> dict[str, _Field]:
+    fields: dict[str, _Field] = {}
+    for concern in Settings.model_fields:
+        for name, info in _concern_model(concern).model_fields.items():
+            variable = _variable(concern, name)
+            if variable in fields:
+                raise TypeError(f"{variable} would set a field of both {fields[variable].concern} and {concern}")
+            fields[variable] = _Field(concern, info.alias or name, info)
+    return fields
 
 
 def _nested(data: Any) -> Any:
@@ -133,19 +134,17 @@ def _nested(data: Any) -> Any:
         return data
     nested = dict(data)
     for name, value in data.items():
-        if name in Settings.model_fields or name not in _owners():
-            continue
-        concern, key = _owners()[name]
-        given = nested.get(concern, {})
-        if isinstance(given, dict):
+        field = None if name in Settings.model_fields else VARIABLES.get(_as_variable(name))
+        given = nested.get(field.concern, {}) if field else None
+        # A concern given whole, as a model, is taken as it is: a flat value for it is refused.
+        if field and isinstance(given, dict):
             del nested[name]
-            nested[concern] = {**given, key: value}
+            nested[field.concern] = {**given, field.key: value}
     return nested
 
 
-def _variable(concern: str, field_name: str) -> str:
-    field = _concerns()[concern].model_fields[field_name]
-    return env_name(_key(field_name, field))
+def _as_variable(name: str) -> str:
+    return name if name.startswith(ENV_PREFIX) else env_name(name)
 
 
 def _located_by_variable(detail: ErrorDetails) -> InitErrorDetails:
@@ -156,7 +155,8 @@ def _located_by_variable(detail: ErrorDetails) -> InitErrorDetails:
     if isinstance(concern, str):
         # A rule of the whole concern has no one variable to stand at.
         location = (env_name(str(location[1])), *location[2:]) if len(location) > 1 else ()
-        if isinstance(cause, FieldsError):
+        # Deeper, inside a JSON variable, the fields are the JSON keys the operator wrote.
+        if isinstance(cause, FieldsError) and len(detail["loc"]) <= 2:
             named = cause.named(lambda field: _variable(concern, field))
             error = ValueError(named)
             return {"type": "value_error", "loc": location, "input": detail["input"], "ctx": {"error": error}}
@@ -171,14 +171,11 @@ class _ConcernVariables(EnvSettingsSource):
 
     def __call__(self) -> dict[str, Any]:
         values: dict[str, dict[str, Any]] = {}
-        for concern, model in _concerns().items():
-            for field_name, field in model.model_fields.items():
-                key = _key(field_name, field)
-                variable = env_name(key)
-                raw = self.env_vars.get(variable if self.case_sensitive else variable.lower())
-                value = self.prepare_field_value(key, field, raw, False)
-                if value is not None:
-                    values.setdefault(concern, {})[key] = value
+        for variable, field in VARIABLES.items():
+            raw = self.env_vars.get(variable if self.case_sensitive else variable.lower())
+            value = self.prepare_field_value(field.key, field.info, raw, False)
+            if value is not None:
+                values.setdefault(field.concern, {})[field.key] = value
         return values
 
     def decode_complex_value(self, field_name: str, field: FieldInfo, value: Any) -> Any:
@@ -187,3 +184,7 @@ class _ConcernVariables(EnvSettingsSource):
             return super().decode_complex_value(field_name, field, value)
         except ValueError:
             return value
+
+
+# Every variable and the field it sets; built once, from the models alone.
+VARIABLES = _fields_by_variable()

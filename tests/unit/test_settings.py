@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from workers.settings import Settings
+from workers.settings import VARIABLES, Settings
 from workflows import names
 
 REP_7 = {"name": "Rep Seven", "title": "Account Executive", "email": "rep7@harborview.example"}
@@ -210,3 +211,20 @@ def test_ingest_without_any_queue_is_refused_with_what_to_set(monkeypatch: pytes
     with pytest.raises(ValidationError) as failure:
         Settings()
     assert "events_queue_url" in str(failure.value) and "TOUCHPOINT_INGEST" in str(failure.value)
+
+
+def test_every_documented_variable_is_read_and_no_other() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    table = readme.split("| Variable | Default | Meaning |", 1)[1].split("\n\n", 1)[0]
+    documented = set(re.findall(r"^\| `(TOUCHPOINT_[A-Z_]+)`", table, re.MULTILINE))
+
+    assert documented == set(VARIABLES)
+
+
+def test_a_json_variable_that_is_not_json_is_reported_against_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TOUCHPOINT_LEDGER", '{"kind": ')
+
+    with pytest.raises(ValidationError) as failure:
+        Settings()
+
+    assert "TOUCHPOINT_LEDGER" in str(failure.value)
