@@ -178,12 +178,11 @@ async def list_leads(args: argparse.Namespace) -> int:
 async def setup(args: argparse.Namespace) -> int:
     connection = _settings(args).connection
     touchpoint = await TouchpointClient.connect(connection)
-    namespace = connection.namespace
-    added = await register_search_attributes(touchpoint.temporal, namespace=namespace)
+    added = await register_search_attributes(touchpoint.temporal, namespace=connection.namespace)
     if added:
-        out.print(f"registered in namespace {namespace}: {', '.join(added)}", markup=False)
+        out.print(f"registered in namespace {connection.namespace}: {', '.join(added)}", markup=False)
     else:
-        out.print(f"search attributes already registered in namespace {namespace}", markup=False)
+        out.print(f"search attributes already registered in namespace {connection.namespace}", markup=False)
     return 0
 
 
@@ -385,7 +384,7 @@ def _fail(message: str, code: int) -> int:
 
 def build_parser(
     read_settings: Callable[[], ClientSettings],
-    add_commands: Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None] = lambda commands: None,
+    add_commands: Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None],
 ) -> argparse.ArgumentParser:
     """The lead commands, which read their settings with `read_settings` when they need
     them (so bad input is reported first); `add_commands` adds commands before them."""
