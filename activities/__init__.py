@@ -14,5 +14,6 @@ Shared by both sides:
 - `stores/`: the send ledger (what was sent, to whom, who opted out);
 - `common/`: AWS clients, signed tokens, SES tag encoding, phone keys, JSON-lines files.
 
-`registry.py` assembles what the worker registers from each package's own list.
+`registry.py` assembles what the worker registers from each package's own list; each
+concern's `config.py` is its settings model (workers/settings.py reads them all).
 """

@@ -1,4 +1,5 @@
-"""`touchpoint`: enroll and steer leads from a shell.
+"""`touchpoint`: enroll and steer leads from a shell. The lead commands live here; the
+entry point (workers/cli.py) adds the process commands and hands in the settings.
 
 Exit status: 0 done; 1 the command failed (rejected, unknown or closed lead, Temporal
 unreachable, bad CSV rows); 2 the input itself is wrong (flags, JSON, CSV header,
@@ -10,14 +11,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar, get_args
+from typing import Any, Protocol, TypeVar, get_args
 
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
@@ -29,13 +29,15 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from activities.content.cadences import CadenceError, CadenceStore
+from activities.content.config import ContentConfig
 from starter.client import EnrollFailure, EnrollResult, TouchpointClient
+from starter.connection import TemporalConnection
 from starter.csv_import import BadRow, CsvLead, read_leads
 from starter.errors import InvalidInput, Location, TouchpointError, explain
 from starter.render import leads_table, state_view
 from starter.schema import write_schemas
 from starter.search_attributes import register_search_attributes
-from workers.settings import Settings
 from workflows.models import (
     CloseInput,
     CloseOutcome,
@@ -64,34 +66,19 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 Command = Callable[[argparse.Namespace], Awaitable[int]]
 
 
-def main(argv: Sequence[str] | None = None) -> NoReturn:
-    """The console script. In-process callers (tests, other tools) use `run` instead."""
-    code = run(build_parser().parse_args(argv))
-    sys.stdout.flush()
-    sys.stderr.flush()
-    # The SDK's Rust threads can abort interpreter shutdown of a short-lived client
-    # process ("PyGILState_Release", temporalio/sdk-python#300): end without teardown.
-    os._exit(code)
+class ClientSettings(Protocol):
+    """What the lead commands read from the settings the entry point hands in."""
+
+    @property
+    def connection(self) -> TemporalConnection: ...
+
+    @property
+    def content(self) -> ContentConfig: ...
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run a lead command parsed by `build_parser`; returns the exit status."""
     try:
-        if args.command == "worker":
-            # Imported here: only the worker needs the workflow and activity code loaded.
-            from workers.worker import main as worker_main
-
-            worker_main()
-            return 0
-        if args.command == "unsubscribe-server":
-            from workers.unsubscribe import main as unsubscribe_main
-
-            unsubscribe_main()
-            return 0
-        if args.command == "ingest":
-            from workers.ingest import main as ingest_main
-
-            ingest_main()
-            return 0
         if args.command == "schema":
             for path in write_schemas(args.out):
                 out.print(f"wrote {path}", markup=False)
@@ -117,11 +104,11 @@ async def enroll(args: argparse.Namespace) -> int:
         if not args.csv.is_file():
             raise InvalidInput(f"no such file: {args.csv}")
         parsed = read_leads(args.csv, speedup=args.speedup)
-        return await _enroll_batch(parsed.leads, parsed.bad_rows)
+        return await _enroll_batch(args, parsed.leads, parsed.bad_rows)
     if args.json:
         return await _enroll_json(args)
     single = _validated(EnrollLead, _flags_to_input(args), field_name=_flag_of)
-    touchpoint = await _connect()
+    touchpoint = await _connect(args)
     result = await touchpoint.enroll(single)
     out.print(_enroll_line(result), markup=False)
     return 0
@@ -140,7 +127,7 @@ async def reply(args: argparse.Namespace) -> int:
         },
         field_name=_flag_of,
     )
-    touchpoint = await _connect()
+    touchpoint = await _connect(args)
     await touchpoint.reply(args.lead, event)
     out.print(f"reply {event.event_id} sent to lead {args.lead}", markup=False)
     return 0
@@ -152,7 +139,7 @@ async def trigger(args: argparse.Namespace) -> int:
         {"event_id": args.event_id or str(uuid.uuid4()), "name": args.name, "note": args.note},
         field_name=_flag_of,
     )
-    touchpoint = await _connect()
+    touchpoint = await _connect(args)
     await touchpoint.trigger(args.lead, event)
     out.print(f"trigger {event.name} ({event.event_id}) sent to lead {args.lead}", markup=False)
     return 0
@@ -165,7 +152,7 @@ def _update(name: str, model: type[BaseModel], fields: Callable[[argparse.Namesp
         given = {key: value for key, value in fields(args).items() if value is not None}
         # Checked before connecting, so a typo is reported even with no server running.
         update = _validated(model, given, field_name=_flag_of)
-        touchpoint = await _connect()
+        touchpoint = await _connect(args)
         _show_state(await getattr(touchpoint, name)(args.lead, update), as_json=False)
         return 0
 
@@ -173,13 +160,13 @@ def _update(name: str, model: type[BaseModel], fields: Callable[[argparse.Namesp
 
 
 async def state(args: argparse.Namespace) -> int:
-    touchpoint = await _connect()
+    touchpoint = await _connect(args)
     _show_state(await touchpoint.state(args.lead), as_json=args.json)
     return 0
 
 
 async def list_leads(args: argparse.Namespace) -> int:
-    touchpoint = await _connect()
+    touchpoint = await _connect(args)
     leads = await touchpoint.list(mode=args.mode, owner=args.owner, segment=args.segment, limit=args.limit)
     if args.json:
         print(json.dumps([asdict(lead) for lead in leads], default=datetime.isoformat, indent=2))
@@ -189,13 +176,13 @@ async def list_leads(args: argparse.Namespace) -> int:
 
 
 async def setup(args: argparse.Namespace) -> int:
-    settings = _settings()
-    touchpoint = await TouchpointClient.connect(settings)
-    added = await register_search_attributes(touchpoint.temporal, namespace=settings.namespace)
+    connection = _settings(args).connection
+    touchpoint = await TouchpointClient.connect(connection)
+    added = await register_search_attributes(touchpoint.temporal, namespace=connection.namespace)
     if added:
-        out.print(f"registered in namespace {settings.namespace}: {', '.join(added)}", markup=False)
+        out.print(f"registered in namespace {connection.namespace}: {', '.join(added)}", markup=False)
     else:
-        out.print(f"search attributes already registered in namespace {settings.namespace}", markup=False)
+        out.print(f"search attributes already registered in namespace {connection.namespace}", markup=False)
     return 0
 
 
@@ -289,12 +276,14 @@ async def _enroll_json(args: argparse.Namespace) -> int:
         leads.append(CsvLead(line=number, enroll=enroll))
     if not isinstance(data, list) and bad:
         raise InvalidInput(f"{source}: {bad[0].reason}")
-    return await _enroll_batch(leads, bad, unit="item")
+    return await _enroll_batch(args, leads, bad, unit="item")
 
 
-async def _enroll_batch(leads: list[CsvLead], bad: list[BadRow], *, unit: str = "line") -> int:
+async def _enroll_batch(
+    args: argparse.Namespace, leads: list[CsvLead], bad: list[BadRow], *, unit: str = "line"
+) -> int:
     """Enroll the good entries with a progress bar, then one summary; exit 1 on any bad one."""
-    touchpoint = await _connect()
+    touchpoint = await _connect(args)
     line_of = {row.enroll.lead.id: row.line for row in leads}
     counts = {"enrolled": 0, "already": 0, "closed": 0}
     failures: list[BadRow] = []
@@ -344,15 +333,31 @@ def _enroll_line(result: EnrollResult) -> str:
 # ------------------------------------------------------------------------ helpers
 
 
-def _settings() -> Settings:
+def _settings(args: argparse.Namespace) -> ClientSettings:
     try:
-        return Settings()
+        return args.read_settings()
     except ValidationError as error:
         raise InvalidInput(f"invalid settings: {explain(error)}") from None
 
 
-async def _connect() -> TouchpointClient:
-    return await TouchpointClient.connect(_settings())
+async def _connect(args: argparse.Namespace) -> TouchpointClient:
+    settings = _settings(args)
+    return await TouchpointClient.connect(
+        settings.connection, known_cadences=_cadence_ids(settings.content.cadences_dir)
+    )
+
+
+def _cadence_ids(directory: Path | None) -> Callable[[], list[str]]:
+    """The ids of the cadences the worker reads, from the same files (TOUCHPOINT_CADENCES_DIR,
+    else the packaged ones): the worker's settings are the CLI's."""
+
+    def ids() -> list[str]:
+        try:
+            return CadenceStore(directory).ids()
+        except CadenceError as error:
+            raise TouchpointError(f"cannot check cadence ids: {error}") from None
+
+    return ids
 
 
 def _validated(model: type[ModelT], data: dict[str, Any], *, field_name: Callable[[Location], str]) -> ModelT:
@@ -377,7 +382,12 @@ def _fail(message: str, code: int) -> int:
 # ------------------------------------------------------------------------- parser
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(
+    read_settings: Callable[[], ClientSettings],
+    add_commands: Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None],
+) -> argparse.ArgumentParser:
+    """The lead commands, which read their settings with `read_settings` when they need
+    them (so bad input is reported first); `add_commands` adds commands before them."""
     parser = argparse.ArgumentParser(
         prog="touchpoint",
         description="Enroll and steer Touchpoint leads. Connection settings come from "
@@ -385,16 +395,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=__doc__.split("\n\n", 1)[1],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.set_defaults(read_settings=read_settings)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    commands.add_parser("worker", help="run the worker (LeadWorkflow and its activities)")
-    commands.add_parser(
-        "unsubscribe-server", help="serve the one-click unsubscribe links (RFC 8058) of emails"
-    )
-    commands.add_parser(
-        "ingest",
-        help="deliver SES events, inbound replies and texts from SQS to their leads (TOUCHPOINT_INGEST)",
-    )
+    add_commands(commands)
 
     p = commands.add_parser("enroll", help="enroll leads from flags, --json or --csv")
     p.set_defaults(run=enroll)

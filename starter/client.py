@@ -2,7 +2,8 @@
 
 Every method talks to LeadWorkflow by its public names (workflow type, signal, update
 and query names, workflow id `lead-<id>`), so this client needs no workflow code and
-works against any worker that serves the contract.
+works against any worker that serves the contract. Nor does it read the worker's files:
+the cadence ids it checks enrollments against are handed in by whoever builds it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -32,7 +32,8 @@ from temporalio.common import (
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.content.cadences import CadenceError, CadenceStore
+from starter.connection import TemporalConnection
+from starter.connection import connect as connect_temporal
 from starter.errors import (
     CommandRejected,
     InvalidInput,
@@ -44,8 +45,6 @@ from starter.errors import (
     UnknownCadence,
     explain,
 )
-from workers.client import connect as connect_client
-from workers.settings import Settings
 from workflows import names
 from workflows import search_attributes as sa
 from workflows.models import (
@@ -104,32 +103,39 @@ class TouchpointClient:
         *,
         task_queue: str = names.DEFAULT_TASK_QUEUE,
         email_task_queue: str | None = None,
-        cadences_dir: Path | None = None,
+        known_cadences: Callable[[], Iterable[str]] | None = None,
         answer_timeout: timedelta = DEFAULT_ANSWER_TIMEOUT,
     ) -> None:
-        """`cadences_dir` is where the worker reads cadences from (None: the packaged ones).
+        """`known_cadences` gives the cadence ids the worker serves; enroll refuses any other
+        (UnknownCadence) before anything starts. Asked on the first enroll only, so commands
+        that never enroll work even when the cadences cannot be read. None: no check here
+        (the worker pauses a lead whose cadence it does not know).
         `email_task_queue` goes into every enrollment that names none."""
         self.temporal = client
         self.task_queue = task_queue
         self.email_task_queue = email_task_queue
-        self._cadences_dir = cadences_dir
+        self._known_cadences = known_cadences
         self._cadence_ids: frozenset[str] | None = None
         self._answer_timeout = answer_timeout
 
     @classmethod
     async def connect(
-        cls, settings: Settings, *, answer_timeout: timedelta = DEFAULT_ANSWER_TIMEOUT
+        cls,
+        connection: TemporalConnection,
+        *,
+        known_cadences: Callable[[], Iterable[str]] | None = None,
+        answer_timeout: timedelta = DEFAULT_ANSWER_TIMEOUT,
     ) -> TouchpointClient:
         try:
-            client = await connect_client(settings)
+            client = await connect_temporal(connection)
         except RuntimeError as error:
             # The SDK reports every failed first contact as RuntimeError("Failed client connect: …").
-            raise TemporalUnavailable(settings.temporal_address) from error
+            raise TemporalUnavailable(connection.temporal_address) from error
         return cls(
             client,
-            task_queue=settings.task_queue,
-            email_task_queue=settings.email_task_queue,
-            cadences_dir=settings.cadences_dir,
+            task_queue=connection.task_queue,
+            email_task_queue=connection.email_task_queue,
+            known_cadences=known_cadences,
             answer_timeout=answer_timeout,
         )
 
@@ -297,12 +303,10 @@ class TouchpointClient:
     # -------------------------------------------------------------- plumbing
 
     def _check_cadences(self, enroll: EnrollLead) -> None:
+        if self._known_cadences is None:
+            return
         if self._cadence_ids is None:
-            # Loaded on first use, so commands that never enroll work even if the files are broken.
-            try:
-                self._cadence_ids = frozenset(CadenceStore(self._cadences_dir).ids())
-            except CadenceError as error:
-                raise TouchpointError(f"cannot check cadence ids: {error}") from None
+            self._cadence_ids = frozenset(self._known_cadences())
         wanted = (enroll.follow_up_cadence, enroll.nurture_cadence)
         unknown = [cadence for cadence in wanted if cadence not in self._cadence_ids]
         if unknown:

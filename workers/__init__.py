@@ -1,1 +1,3 @@
-"""Processes: the Temporal worker, the local demo, settings, logging and the client connection."""
+"""Processes: the Temporal worker, the ingest consumer, the unsubscribe server, the local
+demo and the `touchpoint` console script, with what they share: settings, logging, and
+how a process starts and ends. Imports starter; starter never imports this package."""

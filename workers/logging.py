@@ -7,7 +7,6 @@ where known, and no line carries a lead's email address, phone or name.
 
 from __future__ import annotations
 
-import functools
 import logging
 import sys
 from collections.abc import MutableMapping
@@ -15,13 +14,6 @@ from typing import Any
 
 import structlog
 from temporalio import activity, workflow
-from temporalio.runtime import (
-    LogForwardingConfig,
-    LoggingConfig,
-    Runtime,
-    TelemetryConfig,
-    TelemetryFilter,
-)
 
 from workers.settings import Settings
 
@@ -58,22 +50,6 @@ def lift_temporal_context(_logger: Any, _method: str, event_dict: MutableMapping
     return event_dict
 
 
-@functools.cache
-def temporal_runtime() -> Runtime:
-    """The SDK runtime for every client this process builds (one per process: each has
-    its own thread pool). Its core, written in Rust, would print its warnings straight to
-    stderr in a format of its own; forwarded into Python logging, they come out like
-    every other line (JSON in production)."""
-    return Runtime(
-        telemetry=TelemetryConfig(
-            logging=LoggingConfig(
-                filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),
-                forwarding=LogForwardingConfig(logger=logging.getLogger("temporalio.core")),
-            )
-        )
-    )
-
-
 def configure_logging(settings: Settings) -> None:
     """Route structlog and the standard library through one handler on stderr.
 
@@ -88,7 +64,7 @@ def configure_logging(settings: Settings) -> None:
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
     final: list[structlog.typing.Processor]
-    if settings.log_format == "json":
+    if settings.process.log_format == "json":
         final = [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
     else:
         final = [structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())]
@@ -117,7 +93,7 @@ def configure_logging(settings: Settings) -> None:
     for old in [h for h in root.handlers if h.get_name() == _HANDLER_NAME]:
         root.removeHandler(old)
     root.addHandler(handler)
-    root.setLevel(settings.log_level)
+    root.setLevel(settings.process.log_level)
 
     # The same details arrive as structured fields (lift_temporal_context); appending
     # them to every message as well only doubles the line.

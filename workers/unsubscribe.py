@@ -23,24 +23,22 @@ import asyncio
 import hashlib
 import html
 import inspect
-import sys
 import threading
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import unquote, urlsplit
 
 import structlog
 
 from activities.common.tokens import UNSUBSCRIBE_PATH, verify_unsubscribe_token
 from starter.client import TouchpointClient
-from starter.errors import LeadClosed, LeadNotFound, TemporalUnavailable
-from workers.logging import configure_logging
+from starter.errors import LeadClosed, LeadNotFound
+from workers.process import BadConfig, connect_or_exit, run_process
 from workers.settings import Settings, env_name
 from workers.shutdown import stop_signals
-from workers.worker import EXIT_BAD_CONFIG, run_process
 from workflows.models import EngagementEvent
 
 DEFAULT_HOST = "127.0.0.1"
@@ -324,29 +322,22 @@ class _UnsubscribeHandler(BaseHTTPRequestHandler):
 
 
 async def run_unsubscribe_server(settings: Settings) -> None:
-    configure_logging(settings)
-    if settings.token_secret is None:
-        print(
-            f"touchpoint unsubscribe-server: set {env_name('token_secret')} "
-            "(the secret the workers sign the emails' unsubscribe links with)",
-            file=sys.stderr,
+    token_secret, process = settings.delivery.token_secret, settings.process
+    if token_secret is None:
+        raise BadConfig(
+            f"set {env_name('token_secret')} (the secret the workers sign the emails' unsubscribe links with)"
         )
-        raise SystemExit(EXIT_BAD_CONFIG)
-    try:
-        client = await TouchpointClient.connect(settings)
-    except TemporalUnavailable as err:
-        log.error("cannot connect to Temporal", address=settings.temporal_address, error=str(err))
-        raise SystemExit(1) from None
+    client = TouchpointClient(await connect_or_exit(settings.connection), task_queue=settings.connection.task_queue)
     try:
         server = UnsubscribeServer(
-            secret=settings.token_secret.get_secret_value(),
+            secret=token_secret.get_secret_value(),
             send_unsubscribe=signal_sender(client),
-            host=settings.unsubscribe_host,
-            port=settings.unsubscribe_port,
-            company_name=settings.company_name,
+            host=process.unsubscribe_host,
+            port=process.unsubscribe_port,
+            company_name=settings.content.company_name,
         )
     except OSError as err:
-        log.error("cannot listen", host=settings.unsubscribe_host, port=settings.unsubscribe_port, error=str(err))
+        log.error("cannot listen", host=process.unsubscribe_host, port=process.unsubscribe_port, error=str(err))
         raise SystemExit(1) from None
     with stop_signals() as stop:
         server.start()
@@ -358,7 +349,7 @@ async def run_unsubscribe_server(settings: Settings) -> None:
     log.info("unsubscribe server stopped")
 
 
-def main() -> None:
+def main() -> NoReturn:
     """`python -m workers.unsubscribe` and `touchpoint unsubscribe-server`."""
     run_process("touchpoint unsubscribe-server", run_unsubscribe_server)
 

@@ -2,37 +2,25 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import logging
-import os
-import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from typing import Any, NoReturn
+from typing import NoReturn
 
 import structlog
-from pydantic import ValidationError
 from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.common.aws import aws_client
-from activities.content.cadences import CadenceError
-from activities.content.templates import TemplateRenderError
 from activities.registry import build_activities, load_and_check
-from workers.client import connect
 from workers.interceptors import LeadLogContextInterceptor
-from workers.logging import configure_logging
+from workers.process import connect_or_exit, run_process
 from workers.settings import Settings
 from workers.shutdown import stop_signals
 from workflows import names
 from workflows.lead import LeadWorkflow
 from workflows.sandbox import workflow_runner
-
-# Exit status for configuration an operator must fix (settings, cadences, templates):
-# restarting the process cannot help, and orchestrators can tell it from a crash.
-EXIT_BAD_CONFIG = 2
 
 log = structlog.get_logger(__name__)
 
@@ -42,9 +30,15 @@ def load_activities(settings: Settings) -> list[Callable]:
 
     Raises the activities' own error, naming the file, step and field, when one is invalid.
     """
-    config = settings.delivery_config()
-    store, renderer = load_and_check(config)
-    return build_activities(config, store, renderer)
+    store, renderer = load_and_check(settings.content)
+    return build_activities(
+        content=settings.content,
+        delivery=settings.delivery,
+        stores=settings.stores,
+        windows=settings.windows,
+        store=store,
+        renderer=renderer,
+    )
 
 
 def build_worker(
@@ -55,21 +49,22 @@ def build_worker(
     task_queue: str | None = None,
 ) -> Worker:
     """A worker for LeadWorkflow and the activities (loaded from settings unless given)."""
+    process = settings.process
     return Worker(
         client,
-        task_queue=task_queue or settings.task_queue,
+        task_queue=task_queue or settings.connection.task_queue,
         workflows=[LeadWorkflow],
         workflow_runner=workflow_runner(),
         activities=activities if activities is not None else load_activities(settings),
         # The activities are plain functions doing blocking I/O (files, boto3): each
         # runs on a thread of its own, at most max_concurrent_activities at once.
         activity_executor=ThreadPoolExecutor(
-            max_workers=settings.max_concurrent_activities,
+            max_workers=process.max_concurrent_activities,
             thread_name_prefix="touchpoint-activity",
         ),
-        max_concurrent_activities=settings.max_concurrent_activities,
-        max_cached_workflows=settings.max_cached_workflows,
-        graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_seconds),
+        max_concurrent_activities=process.max_concurrent_activities,
+        max_cached_workflows=process.max_cached_workflows,
+        graceful_shutdown_timeout=timedelta(seconds=process.graceful_shutdown_seconds),
         interceptors=[LeadLogContextInterceptor()],
     )
 
@@ -94,20 +89,21 @@ async def run_until_stopped(*workers: Worker) -> None:
 def build_email_worker(
     client: Client, settings: Settings, *, activities: list[Callable], rate_per_second: float | None
 ) -> Worker:
-    """The send_email activity alone on `settings.email_task_queue`. The rate is the task
-    queue's (enforced by the server across every worker process), not this process's."""
-    assert settings.email_task_queue is not None
+    """The send_email activity alone on `email_task_queue`. The rate is the task queue's
+    (enforced by the server across every worker process), not this process's."""
+    email_task_queue, process = settings.connection.email_task_queue, settings.process
+    assert email_task_queue is not None
     send_email = [a for a in activities if getattr(a, "__temporal_activity_definition").name == names.SEND_EMAIL]
     return Worker(
         client,
-        task_queue=settings.email_task_queue,
+        task_queue=email_task_queue,
         activities=send_email,
         activity_executor=ThreadPoolExecutor(
-            max_workers=settings.max_concurrent_activities, thread_name_prefix="touchpoint-email"
+            max_workers=process.max_concurrent_activities, thread_name_prefix="touchpoint-email"
         ),
-        max_concurrent_activities=settings.max_concurrent_activities,
+        max_concurrent_activities=process.max_concurrent_activities,
         max_task_queue_activities_per_second=rate_per_second,
-        graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_seconds),
+        graceful_shutdown_timeout=timedelta(seconds=process.graceful_shutdown_seconds),
         interceptors=[LeadLogContextInterceptor()],
     )
 
@@ -115,79 +111,32 @@ def build_email_worker(
 def email_rate(settings: Settings) -> float | None:
     """The configured rate, else 90% of SES's MaxSendRate (headroom for other senders on
     the account); None (no limit) for the outbox and SMTP."""
-    if settings.email_rate_per_second is not None:
-        return settings.email_rate_per_second
-    if settings.email_transport != "ses" or settings.ses is None:
+    if settings.process.email_rate_per_second is not None:
+        return settings.process.email_rate_per_second
+    ses_config = settings.delivery.ses
+    if settings.delivery.email_transport != "ses" or ses_config is None:
         return None
     # SES v1's GetSendQuota reports the same account quota as v2's GetAccount, and is
     # the one the moto test server implements.
-    ses = aws_client("ses", region=settings.ses.region, endpoint_url=settings.ses.endpoint_url)
+    ses = aws_client("ses", region=ses_config.region, endpoint_url=ses_config.endpoint_url)
     max_send_rate = float(ses.get_send_quota()["MaxSendRate"])
     return 0.9 * max_send_rate
 
 
 async def run_worker(settings: Settings) -> None:
-    configure_logging(settings)
     # Before connecting: a broken cadence or template is an operator's mistake to fix,
     # found at start rather than one paused lead at a time.
     activities = load_activities(settings)
-    try:
-        client = await connect(settings)
-    except RuntimeError as err:
-        log.error("cannot connect to Temporal", address=settings.temporal_address, error=str(err))
-        raise SystemExit(1) from None
-    log.info("connected", address=settings.temporal_address, namespace=settings.namespace)
+    connection = settings.connection
+    client = await connect_or_exit(connection)
     workers = [build_worker(client, settings, activities=activities)]
-    if settings.email_task_queue:
+    if connection.email_task_queue:
         rate = email_rate(settings)
-        log.info("email task queue", task_queue=settings.email_task_queue, rate_per_second=rate)
+        log.info("email task queue", task_queue=connection.email_task_queue, rate_per_second=rate)
         workers.append(build_email_worker(client, settings, activities=activities, rate_per_second=rate))
     await run_until_stopped(*workers)
 
 
-def run_process(name: str, run: Callable[[Settings], Coroutine[Any, Any, None]]) -> NoReturn:
-    """Read the settings, run `run`, and exit. Configuration an operator must fix ends
-    the process with its message and exit status 2, never a traceback."""
-    try:
-        settings = Settings()
-    except ValidationError as err:
-        print(f"{name}: invalid settings\n{err}", file=sys.stderr)
-        sys.exit(EXIT_BAD_CONFIG)
-    try:
-        asyncio.run(run(settings))
-        status = 0
-    except (CadenceError, TemplateRenderError) as err:
-        # Printed as is: the message lists one problem per line, each naming file, step and field.
-        print(f"{name}: invalid cadence or template, not started\n{err}", file=sys.stderr)
-        status = EXIT_BAD_CONFIG
-    except KeyboardInterrupt:
-        # A second Ctrl-C while stopping: in-flight activities are abandoned; the server
-        # retries them once their timeout passes.
-        print(f"{name}: forced stop", file=sys.stderr)
-        status = 130
-    except SystemExit as stop:
-        status = _exit_status(stop)
-    _exit_without_teardown(status)
-
-
-def _exit_status(stop: SystemExit) -> int:
-    """The status `sys.exit` would give: a message is printed and means 1."""
-    if stop.code is None or isinstance(stop.code, int):
-        return stop.code or 0
-    print(stop.code, file=sys.stderr)
-    return 1
-
-
-def _exit_without_teardown(status: int) -> NoReturn:
-    """Exit once everything has stopped, skipping interpreter teardown: the SDK's Rust
-    threads may call into Python while it finalizes, which crashes a process that shut
-    down cleanly (SIGABRT or SIGSEGV instead of 0; temporalio/sdk-python#300)."""
-    logging.shutdown()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(status)
-
-
-def main() -> None:
+def main() -> NoReturn:
     """`python -m workers` and `touchpoint worker`."""
     run_process("touchpoint worker", run_worker)

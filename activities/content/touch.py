@@ -5,12 +5,12 @@ from typing import Any
 from temporalio.exceptions import ApplicationError
 
 from activities.content.cadences import CadenceStore, touch_steps
+from activities.content.config import ContentConfig
 from activities.content.templates import (
     RenderedMessage,
     TemplateRenderer,
     TemplateRenderError,
 )
-from activities.delivery.config import DeliveryConfig
 from workflows import names
 from workflows.models import Channel, Lead, TouchInput
 
@@ -31,7 +31,7 @@ def _free_form(values: dict[str, Any]) -> _FreeForm:
     return _FreeForm({k: _free_form(v) if isinstance(v, dict) else v for k, v in values.items()})
 
 
-def touch_context(touch: TouchInput, config: DeliveryConfig) -> dict[str, Any]:
+def touch_context(touch: TouchInput, config: ContentConfig) -> dict[str, Any]:
     """Every variable a touch template sees. The sender is the lead's owner, else the default."""
     lead = touch.lead.model_dump(mode="json")
     lead["attributes"] = _free_form(lead["attributes"])
@@ -49,7 +49,7 @@ def touch_context(touch: TouchInput, config: DeliveryConfig) -> dict[str, Any]:
 
 
 def render_touch(
-    renderer: TemplateRenderer, config: DeliveryConfig, touch: TouchInput, channel: Channel
+    renderer: TemplateRenderer, config: ContentConfig, touch: TouchInput, channel: Channel
 ) -> RenderedMessage:
     try:
         return renderer.render(touch.step.template, channel, touch_context(touch, config))
@@ -58,7 +58,7 @@ def render_touch(
         raise ApplicationError(str(err), type=names.TEMPLATE_ERROR, non_retryable=True) from err
 
 
-def rehearse(store: CadenceStore, renderer: TemplateRenderer, config: DeliveryConfig) -> None:
+def rehearse(store: CadenceStore, renderer: TemplateRenderer, config: ContentConfig) -> None:
     """Render every step for a lead that has only an id and an email, the least callers send.
 
     A template that needs more would pause every such lead; better to stop the worker.

@@ -21,6 +21,7 @@ from temporalio import activity
 from activities.common.aws import aws_client
 from activities.common.logs import touch_log
 from activities.common.tokens import make_reply_address, unsubscribe_url
+from activities.content.config import ContentConfig
 from activities.content.templates import TemplateRenderer
 from activities.content.touch import render_touch
 from activities.delivery.config import DeliveryConfig
@@ -45,11 +46,12 @@ from activities.delivery.suppression import (
     SuppressionCheck,
     Suppressions,
 )
+from activities.stores.config import LedgerConfig, StoresConfig
 from activities.stores.ledger import (
     ClaimStatus,
-    DynamoDbSendLedger,
     SendLedger,
     SqliteSendLedger,
+    build_ledger,
     claim_send,
 )
 from workflows import names
@@ -88,8 +90,9 @@ class OutboxTransport:
 class EmailActivities:
     """`send_email`: ledger claim → suppression → render → transport → ledger mark.
 
-    `ledger` defaults to the SQLite ledger at `config.ledger_path`; `suppression` to the
-    ledger's opt-out table alone (build_activities adds SES's suppression list).
+    `ledger` defaults to a SQLite ledger beside the outbox directory, and `in_doubt_grace`
+    to LedgerConfig's; `suppression` to the ledger's opt-out table alone
+    (build_email_activities adds SES's suppression list).
     `clock` is for tests: the ledger's in-doubt grace is measured with it.
     """
 
@@ -97,19 +100,25 @@ class EmailActivities:
         self,
         renderer: TemplateRenderer,
         transport: EmailTransport,
+        content: ContentConfig,
         config: DeliveryConfig,
         *,
         ledger: SendLedger | None = None,
+        in_doubt_grace: timedelta | None = None,
         suppression: SuppressionCheck | None = None,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
+        defaults = LedgerConfig()
         self._renderer = renderer
         self._transport = transport
+        self._content = content
         self._config = config
-        self._ledger = ledger if ledger is not None else _sqlite_ledger(config)
+        if ledger is None:
+            ledger = SqliteSendLedger(defaults.sqlite_path(beside=config.outbox_dir))
+        self._ledger = ledger
         self._suppression = suppression if suppression is not None else OptOutList(self._ledger)
         self._clock = clock or (lambda: datetime.now(UTC))
-        self._grace = timedelta(seconds=config.ledger.in_doubt_grace_seconds)
+        self._grace = in_doubt_grace if in_doubt_grace is not None else defaults.in_doubt_grace
 
     @activity.defn(name=names.SEND_EMAIL)
     def send_email(self, input: TouchInput) -> TouchResult:
@@ -170,9 +179,9 @@ class EmailActivities:
         suppressed = self._suppression.check(input.lead)
         if suppressed is not None:
             return suppressed
-        rendered = render_touch(self._renderer, self._config, input, Channel.EMAIL)
+        rendered = render_touch(self._renderer, self._content, input, Channel.EMAIL)
         config = self._config
-        sender = config.sender_for(input.lead.owner)
+        sender = self._content.sender_for(input.lead.owner)
         lead = input.lead
         secret = config.token_secret.get_secret_value() if config.token_secret else None
         reply_to = None
@@ -203,20 +212,15 @@ class EmailActivities:
         )
 
 
-def build_ledger(config: DeliveryConfig) -> SendLedger:
-    """The ledger `config.ledger` names: SQLite beside the outbox, or DynamoDB."""
-    if config.ledger.kind == "dynamodb":
-        assert config.ledger.region is not None
-        client = aws_client("dynamodb", region=config.ledger.region, endpoint_url=config.ledger.endpoint_url)
-        return DynamoDbSendLedger(client, config.ledger.table)
-    return SqliteSendLedger(config.ledger_path)
-
-
 def build_email_activities(
-    config: DeliveryConfig, renderer: TemplateRenderer, ledger: SendLedger | None = None
+    content: ContentConfig,
+    config: DeliveryConfig,
+    stores: StoresConfig,
+    renderer: TemplateRenderer,
+    ledger: SendLedger | None = None,
 ) -> EmailActivities:
-    """The email activities for `config.email_transport`, with the ledger `config.ledger` names."""
-    ledger = ledger if ledger is not None else build_ledger(config)
+    """The email activities for `config.email_transport`, with the ledger `stores.ledger` names."""
+    ledger = ledger if ledger is not None else build_ledger(stores.ledger, beside=config.outbox_dir)
     opt_outs = OptOutList(ledger)
     transport: EmailTransport
     suppression: SuppressionCheck = opt_outs
@@ -231,16 +235,15 @@ def build_email_activities(
         transport = SmtpTransport(config.smtp)
     else:
         transport = OutboxTransport(config.outbox_dir)
-    return EmailActivities(renderer, transport, config, ledger=ledger, suppression=suppression)
-
-
-def _sqlite_ledger(config: DeliveryConfig) -> SendLedger:
-    if config.ledger.kind != "sqlite":
-        raise ValueError(
-            f"ledger kind {config.ledger.kind!r}: pass the ledger to EmailActivities "
-            "(build_activities does)"
-        )
-    return SqliteSendLedger(config.ledger_path)
+    return EmailActivities(
+        renderer,
+        transport,
+        content,
+        config,
+        ledger=ledger,
+        in_doubt_grace=stores.ledger.in_doubt_grace,
+        suppression=suppression,
+    )
 
 
 def _file_stem(send_key: str) -> str:

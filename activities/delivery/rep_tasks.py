@@ -13,9 +13,9 @@ from temporalio import activity
 
 from activities.common.jsonl import JsonLines
 from activities.common.logs import activity_log
+from activities.content.config import ContentConfig
 from activities.content.templates import TemplateRenderer
 from activities.content.touch import render_touch
-from activities.delivery.config import DeliveryConfig
 from workflows import names
 from workflows.models import RepTaskInput, TouchResult
 
@@ -52,16 +52,16 @@ class JsonlTaskSink:
 
 
 class RepTaskActivities:
-    def __init__(self, renderer: TemplateRenderer, sink: TaskSink, config: DeliveryConfig) -> None:
+    def __init__(self, renderer: TemplateRenderer, sink: TaskSink, content: ContentConfig) -> None:
         self._renderer = renderer
         self._sink = sink
-        self._config = config
+        self._content = content
 
     @activity.defn(name=names.CREATE_REP_TASK)
     def create_rep_task(self, input: RepTaskInput) -> TouchResult:
         touch = input.touch
         if touch is not None:
-            rendered = render_touch(self._renderer, self._config, touch, touch.step.channel)
+            rendered = render_touch(self._renderer, self._content, touch, touch.step.channel)
             title, body = rendered.subject, rendered.text
         else:
             title, body = input.title, input.note

@@ -15,9 +15,9 @@ from temporalio import activity
 from activities.common.jsonl import JsonLines
 from activities.common.logs import touch_log
 from activities.common.phones import phone_key
+from activities.content.config import ContentConfig
 from activities.content.templates import TemplateRenderer
 from activities.content.touch import render_touch
-from activities.delivery.config import DeliveryConfig
 from activities.delivery.errors import DeliveryError
 from activities.stores.ledger import SendLedger
 from workflows import names
@@ -72,13 +72,13 @@ class SmsActivities:
         self,
         renderer: TemplateRenderer,
         transport: SmsTransport,
-        config: DeliveryConfig,
+        content: ContentConfig,
         *,
         ledger: SendLedger | None = None,
     ) -> None:
         self._renderer = renderer
         self._transport = transport
-        self._config = config
+        self._content = content
         # Where inbound texts (STOP, replies) find their lead: phone hash -> lead ids.
         self._ledger = ledger
 
@@ -89,7 +89,7 @@ class SmsActivities:
             # Not an error: the cadence moves on and the touch is recorded as skipped.
             log.info("sms skipped", reason=reason)
             return TouchResult(send_key=input.send_key, status="skipped", detail=reason)
-        rendered = render_touch(self._renderer, self._config, input, Channel.SMS)
+        rendered = render_touch(self._renderer, self._content, input, Channel.SMS)
         if self._ledger is not None and input.lead.phone:
             # Before the send: a STOP can come back within seconds of the text.
             self._ledger.record_recipient("sms", phone_key(input.lead.phone), input.lead.id)

@@ -33,7 +33,7 @@ from typing import Any
 
 import structlog
 
-from activities.delivery.config import IngestConfig, QueueKind
+from activities.inbound.config import IngestConfig, QueueKind
 from activities.inbound.judge import Defer, Drop, Judge
 from activities.inbound.replies import ReplyParseError
 from activities.inbound.ses_events import MalformedEvent, Signal

@@ -27,8 +27,8 @@ from typing import Any
 import structlog
 
 from activities.common.phones import phone_key
-from activities.delivery.config import IngestConfig, QueueKind
 from activities.inbound.clicks import ScannerDetector
+from activities.inbound.config import IngestConfig, QueueKind
 from activities.inbound.matching import match_reply
 from activities.inbound.replies import classify, parse_email, strip_reply
 from activities.inbound.ses_events import (

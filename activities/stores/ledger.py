@@ -54,7 +54,9 @@ from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 
+from activities.common.aws import aws_client
 from activities.delivery.errors import DeliveryInDoubt
+from activities.stores.config import LedgerConfig
 
 DEFAULT_GRACE = timedelta(seconds=600)
 # Send keys never start with "#" (lead ids cannot hold it), so opt-outs and the lookup
@@ -515,3 +517,13 @@ def _s(item: dict[str, Any], name: str) -> str | None:
 
 def _condition_failed(err: ClientError) -> bool:
     return err.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+def build_ledger(config: LedgerConfig, *, beside: Path) -> SendLedger:
+    """The ledger `config` names: DynamoDB, or SQLite (`config.path`, else beside `beside`,
+    the outbox directory)."""
+    if config.kind == "dynamodb":
+        assert config.region is not None
+        client = aws_client("dynamodb", region=config.region, endpoint_url=config.endpoint_url)
+        return DynamoDbSendLedger(client, config.table)
+    return SqliteSendLedger(config.sqlite_path(beside=beside))

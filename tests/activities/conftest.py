@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from activities.content.cadences import CadenceStore, touch_steps
+from activities.content.config import ContentConfig
 from activities.content.templates import TemplateRenderer
 from activities.delivery.config import DeliveryConfig
 from workflows.models import EnrollLead, Lead, TouchInput
@@ -50,6 +51,11 @@ def config(tmp_path: Path) -> DeliveryConfig:
         sms_outbox_file=tmp_path / "sms-outbox.jsonl",
         tasks_file=tmp_path / "rep-tasks.jsonl",
     )
+
+
+@pytest.fixture
+def content() -> ContentConfig:
+    return ContentConfig()
 
 
 @pytest.fixture(scope="session")

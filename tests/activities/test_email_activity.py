@@ -11,6 +11,7 @@ from structlog.testing import capture_logs
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
+from activities.content.config import ContentConfig
 from activities.content.templates import TemplateRenderer
 from activities.delivery.config import DeliveryConfig
 from activities.delivery.email import EmailActivities, OutboxTransport
@@ -19,8 +20,8 @@ from workflows.models import EnrollLead, TouchInput
 
 
 @pytest.fixture
-def emails(renderer: TemplateRenderer, config: DeliveryConfig) -> EmailActivities:
-    return EmailActivities(renderer, OutboxTransport(config.outbox_dir), config)
+def emails(renderer: TemplateRenderer, content: ContentConfig, config: DeliveryConfig) -> EmailActivities:
+    return EmailActivities(renderer, OutboxTransport(config.outbox_dir), content, config)
 
 
 def outbox(config: DeliveryConfig) -> list[Path]:
@@ -49,6 +50,7 @@ def test_same_send_key_twice_writes_one_email_and_returns_the_same_id(
 
 def test_eml_parses_back_with_headers_and_both_parts(
     emails: EmailActivities,
+    content: ContentConfig,
     config: DeliveryConfig,
     example: EnrollLead,
     make_touch: Callable[..., TouchInput],
@@ -62,7 +64,7 @@ def test_eml_parses_back_with_headers_and_both_parts(
     assert path.suffix == ".eml" and ":" not in path.name and "/" not in path.name
     message = parse(path)
     assert message["To"] == "Dana Reyes <dana@acme.example>"
-    assert message["From"] == f"{config.default_sender.name} <{config.default_sender.email}>"
+    assert message["From"] == f"{content.default_sender.name} <{content.default_sender.email}>"
     assert message["Subject"] == "About manual dispatch"
     assert message["Message-ID"] == result.message_id
     assert message["X-Touchpoint-Send-Key"] == touch.send_key
@@ -104,7 +106,7 @@ def test_template_error_fails_without_retry_and_sends_nothing(
         '{% extends "_layouts/email.j2" %}{% block subject %}{{ lead.nickname }}{% endblock %}'
     )
     emails = EmailActivities(
-        TemplateRenderer(tmp_path / "templates"), OutboxTransport(config.outbox_dir), config
+        TemplateRenderer(tmp_path / "templates"), OutboxTransport(config.outbox_dir), ContentConfig(), config
     )
 
     with pytest.raises(ApplicationError) as raised:

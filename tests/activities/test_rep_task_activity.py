@@ -5,6 +5,7 @@ from collections.abc import Callable
 
 import pytest
 
+from activities.content.config import ContentConfig
 from activities.content.templates import TemplateRenderer
 from activities.delivery.config import DeliveryConfig
 from activities.delivery.rep_tasks import JsonlTaskSink, RepTaskActivities
@@ -12,8 +13,8 @@ from workflows.models import EnrollLead, RepTaskInput, TouchInput
 
 
 @pytest.fixture
-def tasks(renderer: TemplateRenderer, config: DeliveryConfig) -> RepTaskActivities:
-    return RepTaskActivities(renderer, JsonlTaskSink(config.tasks_file), config)
+def tasks(renderer: TemplateRenderer, content: ContentConfig, config: DeliveryConfig) -> RepTaskActivities:
+    return RepTaskActivities(renderer, JsonlTaskSink(config.tasks_file), content)
 
 
 def on_file(config: DeliveryConfig) -> list[dict]:

@@ -6,7 +6,6 @@ import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.delivery.config import DeliveryConfig
 from activities.windows.planner import INVALID_SEND_WINDOW, SendWindowActivities
 from workflows.models import Channel, EnrollLead
 from workflows.send_window_models import (
@@ -20,8 +19,8 @@ SATURDAY_0310_CHICAGO = datetime(2026, 6, 13, 8, 10, tzinfo=UTC)
 
 
 @pytest.fixture
-def planner(config: DeliveryConfig) -> SendWindowActivities:
-    return SendWindowActivities(config.send_windows)
+def planner() -> SendWindowActivities:
+    return SendWindowActivities(SendWindowPolicy())
 
 
 def touch(example: EnrollLead, **changes: object) -> PlanSendInput:

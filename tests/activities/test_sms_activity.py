@@ -6,15 +6,17 @@ from collections.abc import Callable
 import pytest
 from structlog.testing import capture_logs
 
+from activities.content.config import ContentConfig
 from activities.content.templates import TemplateRenderer
 from activities.delivery.config import DeliveryConfig
 from activities.delivery.sms import SmsActivities, SmsOutboxTransport
+from activities.stores.config import LedgerConfig
 from workflows.models import EnrollLead, TouchInput
 
 
 @pytest.fixture
-def texts(renderer: TemplateRenderer, config: DeliveryConfig) -> SmsActivities:
-    return SmsActivities(renderer, SmsOutboxTransport(config.sms_outbox_file), config)
+def texts(renderer: TemplateRenderer, content: ContentConfig, config: DeliveryConfig) -> SmsActivities:
+    return SmsActivities(renderer, SmsOutboxTransport(config.sms_outbox_file), content)
 
 
 def sent(config: DeliveryConfig) -> list[dict]:
@@ -90,8 +92,8 @@ def test_a_text_records_its_recipient_hash_so_a_stop_finds_the_lead(
     from activities.common.phones import phone_key
     from activities.stores.ledger import SqliteSendLedger
 
-    ledger = SqliteSendLedger(config.ledger_path)
-    texts = SmsActivities(renderer, SmsOutboxTransport(config.sms_outbox_file), config, ledger=ledger)
+    ledger = SqliteSendLedger(LedgerConfig().sqlite_path(beside=config.outbox_dir))
+    texts = SmsActivities(renderer, SmsOutboxTransport(config.sms_outbox_file), ContentConfig(), ledger=ledger)
     lead = example.lead.model_copy(update={"sms_consent": True})
 
     assert texts.send_sms(make_touch(lead, "dunning", "day-7-text-reminder")).status == "sent"

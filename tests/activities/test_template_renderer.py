@@ -9,9 +9,9 @@ import pytest
 
 from activities.content.cadences import PACKAGED_DIR as CADENCES_DIR
 from activities.content.cadences import CadenceStore, touch_steps
+from activities.content.config import ContentConfig
 from activities.content.templates import RenderedMessage, TemplateRenderer, TemplateRenderError
 from activities.content.touch import touch_context
-from activities.delivery.config import DeliveryConfig
 from activities.registry import load_and_check
 from workflows.models import Channel, EnrollLead, Lead, TouchInput
 
@@ -24,9 +24,9 @@ EVERY_STEP = [
 
 
 def render(
-    renderer: TemplateRenderer, config: DeliveryConfig, touch: TouchInput
+    renderer: TemplateRenderer, content: ContentConfig, touch: TouchInput
 ) -> RenderedMessage:
-    return renderer.render(touch.step.template, touch.step.channel, touch_context(touch, config))
+    return renderer.render(touch.step.template, touch.step.channel, touch_context(touch, content))
 
 
 @pytest.mark.parametrize(("cadence_id", "step_key"), EVERY_STEP)
@@ -35,11 +35,11 @@ def test_every_step_renders_personalised_for_the_design_example(
     step_key: str,
     example: EnrollLead,
     renderer: TemplateRenderer,
-    config: DeliveryConfig,
+    content: ContentConfig,
     make_touch: Callable[..., TouchInput],
 ) -> None:
     touch = make_touch(example.lead, cadence_id, step_key, context=example.context)
-    message = render(renderer, config, touch)
+    message = render(renderer, content, touch)
 
     assert "Dana" in message.text
     if touch.step.channel == Channel.EMAIL:
@@ -47,7 +47,7 @@ def test_every_step_renders_personalised_for_the_design_example(
         assert "Hi Dana," in message.text and "Hi Dana," in message.html
         # The body ends with who we are, where we are, and how to stop us.
         footer = message.text.splitlines()[-2:]
-        assert footer[0] == f"{config.company_name}, {config.postal_address}"
+        assert footer[0] == f"{content.company_name}, {content.postal_address}"
         assert 'Reply "unsubscribe" and we\'ll stop.' in footer[1]
     elif touch.step.channel == Channel.SMS:
         assert len(message.text) < 320
@@ -63,11 +63,11 @@ def test_every_step_renders_for_a_lead_with_only_id_and_email(
     step_key: str,
     minimal_lead: Lead,
     renderer: TemplateRenderer,
-    config: DeliveryConfig,
+    content: ContentConfig,
     make_touch: Callable[..., TouchInput],
 ) -> None:
     touch = make_touch(minimal_lead, cadence_id, step_key)
-    message = render(renderer, config, touch)
+    message = render(renderer, content, touch)
 
     # Missing data degrades to wording, never to "None" or a gap where a value was.
     for part in (message.subject or "", message.text):
@@ -78,12 +78,12 @@ def test_every_step_renders_for_a_lead_with_only_id_and_email(
 
 
 def test_text_keeps_ampersands_and_html_escapes_them(
-    renderer: TemplateRenderer, config: DeliveryConfig, make_touch: Callable[..., TouchInput]
+    renderer: TemplateRenderer, content: ContentConfig, make_touch: Callable[..., TouchInput]
 ) -> None:
     lead = Lead(
         id="crm-7", email="sam@reyes.example", first_name="Sam", company="Reyes & Sons <Ltd>"
     )
-    message = render(renderer, config, make_touch(lead, "follow-up", "day-1-case-study"))
+    message = render(renderer, content, make_touch(lead, "follow-up", "day-1-case-study"))
 
     assert "Reyes & Sons <Ltd>" in message.text
     assert "Reyes &amp; Sons &lt;Ltd&gt;" in message.html
@@ -93,7 +93,7 @@ def test_text_keeps_ampersands_and_html_escapes_them(
 def test_sender_is_the_lead_owner_when_configured(
     example: EnrollLead, renderer: TemplateRenderer, make_touch: Callable[..., TouchInput]
 ) -> None:
-    config = DeliveryConfig(
+    content = ContentConfig(
         owners={
             "rep-7": {
                 "name": "Priya Shah",
@@ -103,10 +103,10 @@ def test_sender_is_the_lead_owner_when_configured(
         }
     )
     message = render(
-        renderer, config, make_touch(example.lead, "follow-up", "day-7-yes-or-not-yet")
+        renderer, content, make_touch(example.lead, "follow-up", "day-7-yes-or-not-yet")
     )
     assert "Priya Shah\nAccount Executive, Harborview Operations Group" in message.text
-    assert config.default_sender.name not in message.text
+    assert content.default_sender.name not in message.text
 
 
 def write_template(root: Path, name: str, text: str) -> Path:
@@ -117,7 +117,7 @@ def write_template(root: Path, name: str, text: str) -> Path:
 
 
 def test_missing_variable_names_template_line_and_variable(
-    tmp_path: Path, example: EnrollLead, config: DeliveryConfig
+    tmp_path: Path, example: EnrollLead, content: ContentConfig
 ) -> None:
     templates = write_template(
         tmp_path,
@@ -153,7 +153,7 @@ def test_syntax_error_names_file_and_line(tmp_path: Path) -> None:
 def test_a_file_in_templates_dir_replaces_only_that_packaged_template(
     tmp_path: Path,
     example: EnrollLead,
-    config: DeliveryConfig,
+    content: ContentConfig,
     make_touch: Callable[..., TouchInput],
 ) -> None:
     templates = write_template(
@@ -163,12 +163,12 @@ def test_a_file_in_templates_dir_replaces_only_that_packaged_template(
         "{% block body %}Our own case study.{% endblock %}\n",
     )
     renderer = TemplateRenderer(templates)
-    replaced = render(renderer, config, make_touch(example.lead, "follow-up", "day-1-case-study"))
+    replaced = render(renderer, content, make_touch(example.lead, "follow-up", "day-1-case-study"))
     packaged = render(
-        renderer, config, make_touch(example.lead, "follow-up", "day-7-yes-or-not-yet")
+        renderer, content, make_touch(example.lead, "follow-up", "day-7-yes-or-not-yet")
     )
     assert replaced.subject == "Our own words"
-    assert "Our own case study." in replaced.text and config.postal_address in replaced.text
+    assert "Our own case study." in replaced.text and content.postal_address in replaced.text
     assert packaged.subject == "Yes, or not yet?"
 
 
@@ -200,7 +200,7 @@ def test_worker_start_rejects_a_template_that_needs_more_than_id_and_email(tmp_p
         "{% block body %}Hi.{% endblock %}\n",
     )
     with pytest.raises(TemplateRenderError) as raised:
-        load_and_check(DeliveryConfig(templates_dir=templates))
+        load_and_check(ContentConfig(templates_dir=templates))
     assert "cadence 'nurture' step 'industry-insight' (template 'nurture/insight')" in str(
         raised.value
     )
@@ -208,7 +208,7 @@ def test_worker_start_rejects_a_template_that_needs_more_than_id_and_email(tmp_p
 
 
 def test_packaged_cadences_and_templates_pass_the_worker_start_check() -> None:
-    store, renderer = load_and_check(DeliveryConfig())
+    store, renderer = load_and_check(ContentConfig())
     assert store.ids() == ["dunning", "follow-up", "nurture", "re-engage"]
 
 
@@ -217,7 +217,7 @@ def test_lead_and_deal_data_never_become_live_links_in_html(
     cadence_id: str,
     step_key: str,
     renderer: TemplateRenderer,
-    config: DeliveryConfig,
+    content: ContentConfig,
     make_touch: Callable[..., TouchInput],
 ) -> None:
     """Mail from our domain must not carry a link a lead's record put there (a company
@@ -229,17 +229,17 @@ def test_lead_and_deal_data_never_become_live_links_in_html(
     touch = make_touch(lead, cadence_id, step_key, context={"discovery_notes": "https://evil.example/notes"})
     if touch.step.channel != Channel.EMAIL:
         pytest.skip("only email has an html part")
-    message = render(renderer, config, touch)
+    message = render(renderer, content, touch)
     links = re.findall(r'href="([^"]*)"', message.html)
-    assert all(url.startswith(config.company_url) for url in links), links
+    assert all(url.startswith(content.company_url) for url in links), links
 
 
 def test_a_template_marked_link_is_live_and_a_non_url_stays_text(
-    renderer: TemplateRenderer, config: DeliveryConfig, make_touch: Callable[..., TouchInput]
+    renderer: TemplateRenderer, content: ContentConfig, make_touch: Callable[..., TouchInput]
 ) -> None:
     lead = Lead(id="crm-1", email="dana@acme.example", first_name="Dana")
     ours = make_touch(lead, "follow-up", "day-1-case-study", context={"case_study_url": "https://harborview.example/cs/1"})
-    assert '<a href="https://harborview.example/cs/1">' in render(renderer, config, ours).html
+    assert '<a href="https://harborview.example/cs/1">' in render(renderer, content, ours).html
     odd = make_touch(lead, "follow-up", "day-1-case-study", context={"case_study_url": "javascript:alert(1)"})
-    html = render(renderer, config, odd).html
+    html = render(renderer, content, odd).html
     assert "javascript:alert(1)" in html and 'href="javascript' not in html

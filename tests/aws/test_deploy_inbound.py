@@ -8,7 +8,7 @@ template, not by publishing through the stack."""
 import json
 from pathlib import Path
 
-from activities.delivery.config import IngestConfig
+from activities.inbound.config import IngestConfig
 
 TEMPLATE = Path(__file__).parents[2] / "deploy" / "aws" / "inbound-events.yaml"
 

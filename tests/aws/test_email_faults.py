@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 
 from activities.common.ses_tags import tag_text
+from activities.content.config import ContentConfig
 from activities.content.templates import TemplateRenderer
-from activities.delivery.config import DeliveryConfig, LedgerConfig, SesConfig
+from activities.delivery.config import DeliveryConfig, SesConfig
 from activities.delivery.email import EmailActivities
 from activities.delivery.errors import DELIVERY_DEFERRED, DELIVERY_REJECTED, SEND_IN_DOUBT
 from activities.delivery.ses import SesTransport
@@ -57,14 +58,14 @@ def ses_emails(ses: Any, ledger: SendLedger, clock: FakeClock, tmp_path: Path) -
         ses=ses_config,
         token_secret=SECRET,
         unsubscribe_base_url=UNSUBSCRIBE_BASE,
-        default_sender={"name": "Jordan Ellis", "title": "Client Partner", "email": f"jordan@{SENDER_DOMAIN}"},
-        ledger=LedgerConfig(path=tmp_path / "ledger.sqlite3", in_doubt_grace_seconds=GRACE.total_seconds()),
     )
     return EmailActivities(
         TemplateRenderer(),
         SesTransport(ses, ses_config),
+        ContentConfig(sender_email=f"jordan@{SENDER_DOMAIN}"),
         config,
         ledger=ledger,
+        in_doubt_grace=GRACE,
         suppression=Suppressions(OptOutList(ledger), SesSuppressionList(ses)),
         clock=clock,
     )

@@ -10,8 +10,9 @@ import json
 import uuid
 from email import policy
 
-from activities.delivery.config import DeliveryConfig, LedgerConfig, SesConfig, SnsSmsConfig, SqsTaskQueueConfig
+from activities.delivery.config import DeliveryConfig, SesConfig, SnsSmsConfig, SqsTaskQueueConfig
 from activities.registry import build_activities
+from activities.stores.config import LedgerConfig, StoresConfig
 from starter.client import TouchpointClient
 from tests.aws.email_support import CONFIGURATION_SET, sent_emails, set_up_sender
 from tests.aws.test_sms_sns import moto_sms
@@ -32,14 +33,15 @@ async def test_a_lead_receives_its_touches_through_ses_sns_and_sqs_exactly_once(
         outbox_dir=tmp_path / "outbox",
         email_transport="ses",
         ses=SesConfig(region=REGION, configuration_set=CONFIGURATION_SET, endpoint_url=aws, check_suppression_list=False),
-        ledger=LedgerConfig(path=tmp_path / "ledger.sqlite3"),
         sns_sms=SnsSmsConfig(region=REGION, endpoint_url=aws),
         tasks_queue=SqsTaskQueueConfig(queue_url=queue_url, region=REGION, endpoint_url=aws),
         token_secret="0123456789abcdef0123456789abcdef",
         unsubscribe_base_url="https://u.harborview.example",
     )
+    stores = StoresConfig(ledger=LedgerConfig(path=tmp_path / "ledger.sqlite3"))
     queue = f"aws-{uuid.uuid4()}"
-    async with build_worker(dev_server.client, Settings(), activities=build_activities(config), task_queue=queue):
+    activities = build_activities(delivery=config, stores=stores)
+    async with build_worker(dev_server.client, Settings(), activities=activities, task_queue=queue):
         client = TouchpointClient(dev_server.client, task_queue=queue)
         await client.enroll(
             EnrollLead.model_validate(

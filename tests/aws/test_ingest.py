@@ -15,7 +15,7 @@ import pytest
 
 from activities.common.phones import phone_key
 from activities.common.tokens import make_reply_address
-from activities.delivery.config import IngestConfig
+from activities.inbound.config import IngestConfig
 from activities.inbound.consumer import ClosedLead, Ingestor, NoSuchLead
 from activities.inbound.ses_events import Signal
 from activities.stores.ledger import SqliteSendLedger

@@ -19,7 +19,7 @@ from temporalio.worker import Worker
 
 from activities.common.phones import phone_key
 from activities.common.tokens import make_reply_address
-from activities.delivery.config import IngestConfig
+from activities.inbound.config import IngestConfig
 from activities.inbound.consumer import Ingestor
 from activities.stores.ledger import SqliteSendLedger
 from starter.client import TouchpointClient

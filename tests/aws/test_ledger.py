@@ -12,10 +12,12 @@ import pytest
 from temporalio.testing import ActivityEnvironment
 
 from activities.common.aws import aws_client as make_aws_client
+from activities.content.config import ContentConfig
 from activities.content.templates import TemplateRenderer
-from activities.delivery.config import DeliveryConfig, LedgerConfig
+from activities.delivery.config import DeliveryConfig
 from activities.delivery.email import build_email_activities
 from activities.delivery.errors import SEND_IN_DOUBT, DeliveryInDoubt
+from activities.stores.config import LedgerConfig, StoresConfig
 from activities.stores.ledger import (
     Claim,
     ClaimStatus,
@@ -211,13 +213,12 @@ def test_dynamodb_ledger_keeps_one_item_per_send_key(aws: str, clock: FakeClock)
 def test_build_email_activities_keeps_the_ledger_in_dynamodb_when_configured(aws: str, tmp_path: Path) -> None:
     client: Any = make_aws_client("dynamodb", region=REGION, endpoint_url=aws)
     DynamoDbSendLedger.create_table(client, "touchpoint-send-ledger")
-    config = DeliveryConfig(
-        outbox_dir=tmp_path / "outbox",
-        ledger=LedgerConfig(kind="dynamodb", region=REGION, endpoint_url=aws),
-    )
+    config = DeliveryConfig(outbox_dir=tmp_path / "outbox")
+    stores = StoresConfig(ledger=LedgerConfig(kind="dynamodb", region=REGION, endpoint_url=aws))
     touch = make_touch(dana())
 
-    result = ActivityEnvironment().run(build_email_activities(config, TemplateRenderer()).send_email, touch)
+    emails = build_email_activities(ContentConfig(), config, stores, TemplateRenderer())
+    result = ActivityEnvironment().run(emails.send_email, touch)
 
     item = client.get_item(TableName="touchpoint-send-ledger", Key={"send_key": {"S": touch.send_key}})["Item"]
     assert item["message_id"] == {"S": result.message_id}

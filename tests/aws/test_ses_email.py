@@ -14,8 +14,9 @@ from temporalio.testing import ActivityEnvironment
 from activities.common.aws import aws_client as make_aws_client
 from activities.common.ses_tags import tag_text, tag_value
 from activities.common.tokens import verify_reply_token, verify_unsubscribe_token
+from activities.content.config import ContentConfig, SenderProfile
 from activities.content.templates import TemplateRenderer
-from activities.delivery.config import DeliveryConfig, LedgerConfig, SenderProfile, SesConfig
+from activities.delivery.config import DeliveryConfig, SesConfig
 from activities.delivery.email import EmailActivities
 from activities.delivery.errors import (
     DELIVERY_REJECTED,
@@ -26,6 +27,7 @@ from activities.delivery.errors import (
 from activities.delivery.ses import SesTransport, ses_delivery_error
 from activities.delivery.suppression import OptOutList, SesSuppressionList, Suppressions
 from activities.registry import build_activities
+from activities.stores.config import LedgerConfig, StoresConfig
 from activities.stores.ledger import ClaimStatus, SqliteSendLedger
 from tests.aws.email_support import (
     CONFIGURATION_SET,
@@ -45,6 +47,7 @@ from tests.aws.email_support import (
 from workflows.models import TouchInput
 
 OWNER = SenderProfile(name="Sam Ortiz", title="Account Executive", email=f"sam.ortiz@{SENDER_DOMAIN}")
+CONTENT = ContentConfig(owners={"rep-7": OWNER})
 
 
 class ThreadedTouchInput(TouchInput):
@@ -61,8 +64,6 @@ def delivery_config(tmp_path: Path, **changes: Any) -> DeliveryConfig:
         "token_secret": SECRET,
         "unsubscribe_base_url": UNSUBSCRIBE_BASE,
         "reply_to_domain": REPLY_DOMAIN,
-        "owners": {"rep-7": OWNER},
-        "ledger": LedgerConfig(path=tmp_path / "ledger.sqlite3"),
     }
     return DeliveryConfig(**(values | changes))
 
@@ -73,15 +74,22 @@ def config(tmp_path: Path) -> DeliveryConfig:
 
 
 @pytest.fixture
-def ledger(config: DeliveryConfig) -> SqliteSendLedger:
-    return SqliteSendLedger(config.ledger_path)
+def ledger(tmp_path: Path) -> SqliteSendLedger:
+    return SqliteSendLedger(tmp_path / "ledger.sqlite3")
 
 
-def ses_emails(ses: Any, config: DeliveryConfig, ledger: SqliteSendLedger, clock: FakeClock | None = None) -> EmailActivities:
+def ses_emails(
+    ses: Any,
+    config: DeliveryConfig,
+    ledger: SqliteSendLedger,
+    clock: FakeClock | None = None,
+    content: ContentConfig = CONTENT,
+) -> EmailActivities:
     assert config.ses is not None
     return EmailActivities(
         TemplateRenderer(),
         SesTransport(ses, config.ses),
+        content,
         config,
         ledger=ledger,
         suppression=Suppressions(OptOutList(ledger), SesSuppressionList(ses)),
@@ -170,7 +178,7 @@ def test_threading_off_sends_a_follow_up_as_a_new_conversation(
     ses: Any, aws: str, tmp_path: Path
 ) -> None:
     config = delivery_config(tmp_path, thread_follow_ups=False)
-    emails = ses_emails(ses, config, SqliteSendLedger(config.ledger_path))
+    emails = ses_emails(ses, config, SqliteSendLedger(tmp_path / "ledger.sqlite3"))
     follow_up = make_touch(dana(), seq=2, touch_type=ThreadedTouchInput, thread_with="0100018f-abc")
 
     ActivityEnvironment().run(emails.send_email, follow_up)
@@ -192,12 +200,13 @@ def test_an_unverified_sender_is_rejected_for_good_with_a_reason_and_frees_the_k
     ses: Any, aws: str, tmp_path: Path
 ) -> None:
     stranger = SenderProfile(name="Pat", title="AE", email="pat@unverified.example")
-    config = delivery_config(tmp_path, owners={"rep-7": stranger})
-    ledger = SqliteSendLedger(config.ledger_path)
+    config = delivery_config(tmp_path)
+    ledger = SqliteSendLedger(tmp_path / "ledger.sqlite3")
     touch = make_touch(dana())
+    emails = ses_emails(ses, config, ledger, content=ContentConfig(owners={"rep-7": stranger}))
 
     with pytest.raises(ApplicationError) as raised, capture_logs() as logs:
-        ActivityEnvironment().run(ses_emails(ses, config, ledger).send_email, touch)
+        ActivityEnvironment().run(emails.send_email, touch)
 
     assert raised.value.type == DELIVERY_REJECTED and raised.value.non_retryable
     assert "pat@unverified.example" not in repr(logs) and "dana@acme.example" not in repr(logs)
@@ -214,7 +223,9 @@ def test_build_activities_sends_through_ses_when_configured(aws: str, tmp_path: 
         # moto has no suppression list API; real SES is asked before every send.
         ses=SesConfig(region=REGION, configuration_set=CONFIGURATION_SET, endpoint_url=aws, check_suppression_list=False),
     )
-    [send_email] = [fn for fn in build_activities(config) if getattr(fn, "__name__", "") == "send_email"]
+    stores = StoresConfig(ledger=LedgerConfig(path=tmp_path / "ledger.sqlite3"))
+    activities = build_activities(content=CONTENT, delivery=config, stores=stores)
+    [send_email] = [fn for fn in activities if getattr(fn, "__name__", "") == "send_email"]
 
     result = ActivityEnvironment().run(send_email, make_touch(dana()))
 
@@ -224,7 +235,7 @@ def test_build_activities_sends_through_ses_when_configured(aws: str, tmp_path: 
 
 def test_the_outbox_stays_the_default_with_no_aws_settings(tmp_path: Path) -> None:
     config = DeliveryConfig(outbox_dir=tmp_path / "outbox")
-    [send_email] = [fn for fn in build_activities(config) if getattr(fn, "__name__", "") == "send_email"]
+    [send_email] = [fn for fn in build_activities(delivery=config) if getattr(fn, "__name__", "") == "send_email"]
 
     result = ActivityEnvironment().run(send_email, make_touch(dana()))
 

@@ -10,8 +10,9 @@ from temporalio.exceptions import ApplicationError
 
 from activities.common.aws import aws_client as make_aws_client
 from activities.content.cadences import CadenceStore, touch_steps
+from activities.content.config import ContentConfig
 from activities.content.templates import TemplateRenderer
-from activities.delivery.config import DeliveryConfig, SnsSmsConfig
+from activities.delivery.config import SnsSmsConfig
 from activities.delivery.errors import DELIVERY_DEFERRED, DELIVERY_REJECTED, DeliveryRejected
 from activities.delivery.sms import OutgoingSms, SmsActivities
 from activities.delivery.sns_sms import SnsSmsTransport
@@ -35,9 +36,8 @@ def published(sns: Any) -> list[dict[str, Any]]:
     return calls
 
 
-def texts(sns: Any, sms_config: SnsSmsConfig, tmp_path) -> SmsActivities:
-    config = DeliveryConfig(sms_outbox_file=tmp_path / "unused.jsonl", sns_sms=sms_config)
-    return SmsActivities(TemplateRenderer(), SnsSmsTransport(sns, sms_config), config)
+def texts(sns: Any, sms_config: SnsSmsConfig) -> SmsActivities:
+    return SmsActivities(TemplateRenderer(), SnsSmsTransport(sns, sms_config), ContentConfig())
 
 
 def touch(lead: Lead) -> TouchInput:
@@ -70,7 +70,7 @@ def test_text_is_published_to_the_leads_number_with_the_sms_attributes(
         region=REGION, sender_id="Harborview", origination_number="+18005550100", max_price_usd=0.5
     )
 
-    result = texts(sns, sms_config, tmp_path).send_sms(touch(lead()))
+    result = texts(sns, sms_config).send_sms(touch(lead()))
 
     assert result.status == "sent"
     [recorded] = moto_sms(aws)
@@ -88,8 +88,7 @@ def test_text_is_published_to_the_leads_number_with_the_sms_attributes(
 
 def test_a_transport_built_from_config_alone_texts_through_its_endpoint(aws: str, tmp_path) -> None:
     sms_config = SnsSmsConfig(region=REGION, endpoint_url=aws)
-    config = DeliveryConfig(sms_outbox_file=tmp_path / "unused.jsonl", sns_sms=sms_config)
-    activity = SmsActivities(TemplateRenderer(), SnsSmsTransport.from_config(sms_config), config)
+    activity = SmsActivities(TemplateRenderer(), SnsSmsTransport.from_config(sms_config), ContentConfig())
 
     result = activity.send_sms(touch(lead()))
 
@@ -98,21 +97,21 @@ def test_a_transport_built_from_config_alone_texts_through_its_endpoint(aws: str
 
 
 def test_lead_without_consent_is_skipped_and_nothing_is_published(sns: Any, aws: str, tmp_path) -> None:
-    result = texts(sns, SnsSmsConfig(region=REGION), tmp_path).send_sms(touch(lead(consent=False)))
+    result = texts(sns, SnsSmsConfig(region=REGION)).send_sms(touch(lead(consent=False)))
 
     assert (result.status, result.detail) == ("skipped", "no SMS consent on file")
     assert moto_sms(aws) == []
 
 
 def test_lead_without_phone_is_skipped(sns: Any, aws: str, tmp_path) -> None:
-    result = texts(sns, SnsSmsConfig(region=REGION), tmp_path).send_sms(touch(lead(phone=None)))
+    result = texts(sns, SnsSmsConfig(region=REGION)).send_sms(touch(lead(phone=None)))
 
     assert (result.status, result.detail) == ("skipped", "no phone number on file")
     assert moto_sms(aws) == []
 
 
 def test_opted_out_number_is_skipped_not_failed(sns: Any, aws: str, tmp_path) -> None:
-    result = texts(sns, SnsSmsConfig(region=REGION), tmp_path).send_sms(touch(lead(OPTED_OUT_NUMBER)))
+    result = texts(sns, SnsSmsConfig(region=REGION)).send_sms(touch(lead(OPTED_OUT_NUMBER)))
 
     assert (result.status, result.detail) == ("skipped", "opted out")
     assert moto_sms(aws) == []
@@ -146,7 +145,7 @@ def test_the_activity_fails_a_refused_text_for_good(tmp_path) -> None:
         )
 
         with pytest.raises(ApplicationError) as raised:
-            texts(sns, SnsSmsConfig(region=REGION), tmp_path).send_sms(touch(lead()))
+            texts(sns, SnsSmsConfig(region=REGION)).send_sms(touch(lead()))
 
     assert raised.value.type == DELIVERY_REJECTED and raised.value.non_retryable
     assert "+13125550142" not in str(raised.value) and raised.value.__cause__ is None
@@ -162,7 +161,7 @@ def test_throttling_and_server_errors_are_left_for_temporal_to_retry(code: str, 
         stub.add_client_error("publish", service_error_code=code, http_status_code=status)
 
         with pytest.raises(ApplicationError) as raised:
-            texts(sns, SnsSmsConfig(region=REGION), tmp_path).send_sms(touch(lead()))
+            texts(sns, SnsSmsConfig(region=REGION)).send_sms(touch(lead()))
 
     assert raised.value.type == DELIVERY_DEFERRED and not raised.value.non_retryable
 
@@ -173,7 +172,7 @@ def test_opt_out_reported_by_publish_itself_is_a_skip(tmp_path) -> None:
         stub.add_response("check_if_phone_number_is_opted_out", {"isOptedOut": False})
         stub.add_client_error("publish", service_error_code="OptedOut", http_status_code=400)
 
-        result = texts(offline, SnsSmsConfig(region=REGION), tmp_path).send_sms(touch(lead()))
+        result = texts(offline, SnsSmsConfig(region=REGION)).send_sms(touch(lead()))
 
     assert (result.status, result.detail) == ("skipped", "opted out")
 

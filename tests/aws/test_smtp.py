@@ -23,8 +23,9 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.common.tokens import verify_reply_token, verify_unsubscribe_token
+from activities.content.config import ContentConfig, SenderProfile
 from activities.content.templates import TemplateRenderer
-from activities.delivery.config import DeliveryConfig, LedgerConfig, SenderProfile, SmtpConfig
+from activities.delivery.config import DeliveryConfig, SmtpConfig
 from activities.delivery.email import EmailActivities
 from activities.delivery.errors import DELIVERY_DEFERRED, DELIVERY_REJECTED, SEND_IN_DOUBT
 from activities.delivery.smtp import SmtpTransport
@@ -166,16 +167,19 @@ def config_for(tmp_path: Path, smtp: SmtpConfig, **changes: Any) -> DeliveryConf
         "token_secret": SECRET,
         "unsubscribe_base_url": UNSUBSCRIBE_BASE,
         "reply_to_domain": REPLY_DOMAIN,
-        "owners": {"rep-7": OWNER},
-        "ledger": LedgerConfig(path=tmp_path / "ledger.sqlite3", in_doubt_grace_seconds=600),
     }
     return DeliveryConfig(**(values | changes))
 
 
+def ledger_file(config: DeliveryConfig) -> Path:
+    return config.outbox_dir.parent / "ledger.sqlite3"
+
+
 def smtp_emails(config: DeliveryConfig, clock: FakeClock | None = None) -> EmailActivities:
     assert config.smtp is not None
-    ledger = SqliteSendLedger(config.ledger_path)
-    return EmailActivities(TemplateRenderer(), SmtpTransport(config.smtp), config, ledger=ledger, clock=clock)
+    ledger = SqliteSendLedger(ledger_file(config))
+    content = ContentConfig(owners={"rep-7": OWNER})
+    return EmailActivities(TemplateRenderer(), SmtpTransport(config.smtp), content, config, ledger=ledger, clock=clock)
 
 
 def test_the_relay_gets_our_headers_both_parts_and_our_message_id(
@@ -249,7 +253,7 @@ def test_a_wrong_password_makes_sends_wait_rather_than_fail_the_lead(
     assert raised.value.next_retry_delay == timedelta(minutes=15)
     assert "password" in raised.value.message and "s3cret" not in raised.value.message
     assert relay.received == []
-    assert SqliteSendLedger(config.ledger_path).claim(
+    assert SqliteSendLedger(ledger_file(config)).claim(
         touch.send_key, lead_id="crm-0042", channel="email", now=FakeClock()()
     ).status == ClaimStatus.FRESH
 
@@ -284,7 +288,7 @@ def test_no_relay_listening_is_retried_and_the_key_stays_free(tmp_path: Path) ->
         ActivityEnvironment().run(smtp_emails(config).send_email, touch)
 
     assert raised.value.type == DELIVERY_DEFERRED and not raised.value.non_retryable
-    assert SqliteSendLedger(config.ledger_path).claim(
+    assert SqliteSendLedger(ledger_file(config)).claim(
         touch.send_key, lead_id="crm-0042", channel="email", now=FakeClock()()
     ).status == ClaimStatus.FRESH
 

@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 
 from activities.common.aws import aws_client as make_aws_client
+from activities.content.config import ContentConfig
 from activities.content.templates import TemplateRenderer
-from activities.delivery.config import DeliveryConfig, SqsTaskQueueConfig
+from activities.delivery.config import SqsTaskQueueConfig
 from activities.delivery.rep_tasks import OutgoingTask, RepTaskActivities
 from activities.delivery.sqs_tasks import SqsTaskSink, deduplication_id
 from workflows.models import RepTaskInput
@@ -27,7 +28,7 @@ def fifo_url(sqs: Any) -> str:
 
 
 def tasks(sqs: Any, queue_url: str) -> RepTaskActivities:
-    return RepTaskActivities(TemplateRenderer(), SqsTaskSink(sqs, queue_url), DeliveryConfig())
+    return RepTaskActivities(TemplateRenderer(), SqsTaskSink(sqs, queue_url), ContentConfig())
 
 
 def received(sqs: Any, queue_url: str) -> list[dict[str, Any]]:
@@ -105,7 +106,7 @@ def test_a_due_date_travels_with_the_task(sqs: Any, fifo_url: str) -> None:
 def test_a_sink_built_from_config_alone_reaches_its_queue(sqs: Any, fifo_url: str, aws: str) -> None:
     sink = SqsTaskSink.from_config(SqsTaskQueueConfig(queue_url=fifo_url, region=REGION, endpoint_url=aws))
 
-    RepTaskActivities(TemplateRenderer(), sink, DeliveryConfig()).create_rep_task(REPLY_TASK)
+    RepTaskActivities(TemplateRenderer(), sink, ContentConfig()).create_rep_task(REPLY_TASK)
 
     assert sink.fifo
     assert [json.loads(m["Body"])["task_id"] for m in received(sqs, fifo_url)] == ["crm-0042:task-1"]

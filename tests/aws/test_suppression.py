@@ -13,8 +13,9 @@ import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
+from activities.content.config import ContentConfig
 from activities.content.templates import TemplateRenderer
-from activities.delivery.config import DeliveryConfig, LedgerConfig, SesConfig
+from activities.delivery.config import DeliveryConfig, SesConfig
 from activities.delivery.email import EmailActivities
 from activities.delivery.errors import DELIVERY_DEFERRED, DeliveryDeferred
 from activities.delivery.ses import SesTransport
@@ -54,12 +55,11 @@ def emails(ses: Any, ledger: SqliteSendLedger, tmp_path: Path) -> EmailActivitie
         ses=ses_config,
         token_secret=SECRET,
         unsubscribe_base_url=UNSUBSCRIBE_BASE,
-        default_sender={"name": "Jordan Ellis", "title": "Client Partner", "email": f"jordan@{SENDER_DOMAIN}"},
-        ledger=LedgerConfig(path=tmp_path / "ledger.sqlite3"),
     )
     return EmailActivities(
         TemplateRenderer(),
         SesTransport(ses, ses_config),
+        ContentConfig(sender_email=f"jordan@{SENDER_DOMAIN}"),
         config,
         ledger=ledger,
         suppression=Suppressions(OptOutList(ledger), SesSuppressionList(ses)),

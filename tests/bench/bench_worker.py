@@ -20,8 +20,8 @@ import psutil
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from starter.connection import connect
 from tests.bench.baseline import BareWorkflow, noop
-from workers.client import connect
 from workers.logging import configure_logging
 from workers.settings import Settings
 from workers.worker import build_worker
@@ -34,23 +34,23 @@ def build_baseline_worker(client: Client, settings: Settings) -> Worker:
     """Configured like `workers.worker.build_worker`, with the bare workflow instead."""
     return Worker(
         client,
-        task_queue=settings.task_queue,
+        task_queue=settings.connection.task_queue,
         workflows=[BareWorkflow],
         workflow_runner=workflow_runner(),
         activities=[noop],
         activity_executor=ThreadPoolExecutor(
-            max_workers=settings.max_concurrent_activities, thread_name_prefix="bench-activity"
+            max_workers=settings.process.max_concurrent_activities, thread_name_prefix="bench-activity"
         ),
-        max_concurrent_activities=settings.max_concurrent_activities,
-        max_cached_workflows=settings.max_cached_workflows,
-        graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_seconds),
+        max_concurrent_activities=settings.process.max_concurrent_activities,
+        max_cached_workflows=settings.process.max_cached_workflows,
+        graceful_shutdown_timeout=timedelta(seconds=settings.process.graceful_shutdown_seconds),
     )
 
 
 async def serve(kind: str) -> None:
     settings = Settings()
     configure_logging(settings)
-    client = await connect(settings)
+    client = await connect(settings.connection)
     worker = build_worker(client, settings) if kind == "touchpoint" else build_baseline_worker(client, settings)
     loop = asyncio.get_running_loop()
     async with worker:

@@ -30,7 +30,7 @@ from typing import Any
 
 from temporalio.worker import Worker
 
-from activities.delivery.config import IngestConfig
+from activities.inbound.config import IngestConfig
 from activities.inbound.consumer import Ingestor
 from activities.inbound.replies import classify, parse_email, strip_reply
 from activities.inbound.ses_events import parse_ses_event

@@ -89,14 +89,14 @@ class Bench:
     @asynccontextmanager
     async def worker(self, kind: str, settings: Settings) -> AsyncIterator[WorkerProcess]:
         worker = WorkerProcess.bench(
-            kind, env=worker_env(settings), log_file=settings.var_dir / f"worker-{kind}.log"
+            kind, env=worker_env(settings), log_file=settings.delivery.var_dir / f"worker-{kind}.log"
         )
         await worker.start()
         try:
             if self.profile_dir is None:
                 yield worker
             else:
-                output = self.profile_dir / f"{settings.task_queue}-{kind}.txt"
+                output = self.profile_dir / f"{settings.connection.task_queue}-{kind}.txt"
                 async with profiled(worker.pid, output):
                     yield worker
         finally:
@@ -240,7 +240,7 @@ class _CpuMeter:
 async def baseline_throughput(bench: Bench, *, leads_count: int, speedup: float = THROUGHPUT_SPEEDUP) -> dict[str, Any]:
     """Bare workflows with the follow-up's timer spacing: touches/s Temporal itself allows."""
     settings = bench.settings("baseline")
-    task_queue = settings.task_queue
+    task_queue = settings.connection.task_queue
     gaps = follow_up_gaps(speedup)
     client = bench.client
     async with bench.worker("baseline", settings) as worker:
@@ -283,16 +283,16 @@ async def touchpoint_throughput(
     work done in the same time, so every .eml file counts.
     """
     settings = bench.settings("touchpoint")
-    outbox = settings.outbox_dir
+    outbox = settings.delivery.outbox_dir
     assert outbox is not None
     last_step = last_follow_up_step()
-    enrolls = leads(settings.task_queue, leads_count, speedup=speedup)
+    enrolls = leads(settings.connection.task_queue, leads_count, speedup=speedup)
     async with bench.worker("touchpoint", settings) as worker:
         cpu = _CpuMeter(worker=worker, server=bench.server)
         cpu.start()
         started = time.perf_counter()
         handles = await run_all(
-            (start_lead(bench.client, enroll, settings.task_queue) for enroll in enrolls),
+            (start_lead(bench.client, enroll, settings.connection.task_queue) for enroll in enrolls),
             concurrency=START_CONCURRENCY,
         )
         await wait_until(
@@ -362,10 +362,10 @@ async def enrollment(bench: Bench, *, leads_count: int, rounds: int = ENROLL_ROU
     then falls on all three alike.
     """
     settings = bench.settings("enroll")
-    task_queue = settings.task_queue
+    task_queue = settings.connection.task_queue
     client = bench.client
     touchpoint = TouchpointClient(client, task_queue=task_queue)
-    csv_dir = settings.var_dir
+    csv_dir = settings.delivery.var_dir
     csv_dir.mkdir(parents=True, exist_ok=True)
     # Warm up the connection and the cadence check so no variant pays for them.
     await run_all(
@@ -434,7 +434,7 @@ async def cached_leads(bench: Bench, *, leads_count: int, replies: int, warmup: 
     the templates, the sandbox and the models once).
     """
     settings = bench.settings("cached", max_cached_workflows=warmup + leads_count + 100)
-    task_queue = settings.task_queue
+    task_queue = settings.connection.task_queue
     client = bench.client
 
     async def idle(expected: int) -> bool:
@@ -540,9 +540,9 @@ async def history_per_year(
     """
     speedup = YEAR / 12 * months_per_second
     settings = bench.settings("history")
-    task_queue = settings.task_queue
+    task_queue = settings.connection.task_queue
     client = bench.client
-    enrolls = leads(settings.task_queue, leads_count, speedup=speedup, mode="nurture")
+    enrolls = leads(settings.connection.task_queue, leads_count, speedup=speedup, mode="nurture")
     async with bench.worker("touchpoint", settings) as worker:
         handles = await run_all((start_lead(client, e, task_queue) for e in enrolls), concurrency=20)
 

@@ -23,9 +23,9 @@ from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.client import Client
 from temporalio.service import RPCError
 
+from starter.connection import connect
 from tests.bench.settings import explicit_settings
 from tests.support.servers import TEMPORAL, free_port
-from workers.client import connect
 from workers.local import HOST, dev_server_command
 
 START_TIMEOUT = 60.0
@@ -79,7 +79,7 @@ class DevServer:
                 self._process = None
                 raise RuntimeError(f"the dev server exited with {self._process.returncode}; see {self.log_file}")
             try:
-                client = await asyncio.wait_for(connect(settings), timeout=5)
+                client = await asyncio.wait_for(connect(settings.connection), timeout=5)
                 # Connecting proves the frontend listens; the namespace answers a moment later.
                 await client.count_workflows()
                 return client

@@ -83,10 +83,10 @@ async def run_bench(sizes: Sizes, work_dir: Path, *, profile_dir: Path | None = 
             "server": f"temporal server start-dev, in-memory SQLite, {server.address}",
             "worker": "one process per phase (tests.bench.bench_worker), built like `python -m workers`",
             "worker_settings": {
-                "max_concurrent_activities": defaults.max_concurrent_activities,
-                "max_cached_workflows": defaults.max_cached_workflows,
+                "max_concurrent_activities": defaults.process.max_concurrent_activities,
+                "max_cached_workflows": defaults.process.max_cached_workflows,
                 "log_format": "json",
-                "log_level": defaults.log_level,
+                "log_level": defaults.process.log_level,
             },
             "start_concurrency": phases.START_CONCURRENCY,
             "reply_rate_per_s": phases.REPLY_RATE,

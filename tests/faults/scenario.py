@@ -300,7 +300,7 @@ async def run_faults(plan: FaultPlan, work_dir: Path) -> FaultReport:
         env = worker_env(settings, TOUCHPOINT_LEDGER=json.dumps({"in_doubt_grace_seconds": IN_DOUBT_GRACE}))
         worker = WorkerProcess.touchpoint(env=env, log_file=work_dir / "worker.log")
         await worker.start()
-        touchpoint = TouchpointClient(client, task_queue=settings.task_queue)
+        touchpoint = TouchpointClient(client, task_queue=settings.connection.task_queue)
         lead_ids = [f"fault-{i}" for i in range(plan.leads)]
         speedup = DAY / plan.day_seconds
         results = await touchpoint.enroll_many(
@@ -319,7 +319,7 @@ async def run_faults(plan: FaultPlan, work_dir: Path) -> FaultReport:
             (lead, "engagement", EngagementEvent(event_id=f"open-{lead}", kind="open", content_id="case-study"))
             for lead in opened
         ]
-        assert settings.outbox_dir is not None and settings.tasks_file is not None
+        assert settings.delivery.outbox_dir is not None and settings.delivery.tasks_file is not None
         report = FaultReport(
             plan=plan,
             counts=FaultCounts(
@@ -338,7 +338,7 @@ async def run_faults(plan: FaultPlan, work_dir: Path) -> FaultReport:
             client=client,
             worker=worker,
             touchpoint=touchpoint,
-            outbox=settings.outbox_dir,
+            outbox=settings.delivery.outbox_dir,
             lead_ids=lead_ids,
             replied=replied,
             events=events,
@@ -354,8 +354,8 @@ async def run_faults(plan: FaultPlan, work_dir: Path) -> FaultReport:
         supervisor.cancel()
         report.counts = count_faults(
             states=await run.states(),
-            emails=read_outbox(settings.outbox_dir),
-            reply_tasks=read_reply_tasks(settings.tasks_file),
+            emails=read_outbox(settings.delivery.outbox_dir),
+            reply_tasks=read_reply_tasks(settings.delivery.tasks_file),
             replied=replied,
             follow_up_steps=run.follow_up_steps,
         )

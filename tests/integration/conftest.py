@@ -30,7 +30,7 @@ async def worker(
     settings = Settings(temporal_address=address, task_queue=task_queue, var_dir=var_dir)
     running = build_worker(client, settings)
     async with running:
-        yield RunningWorker(client=client, address=address, task_queue=task_queue, outbox=settings.outbox_dir)
+        yield RunningWorker(client=client, address=address, task_queue=task_queue, outbox=settings.delivery.outbox_dir)
     executor = running.config().get("activity_executor")
     if executor is not None:
         executor.shutdown()

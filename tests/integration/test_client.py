@@ -8,6 +8,7 @@ import pytest
 from google.protobuf.duration_pb2 import Duration
 from temporalio.api.workflowservice.v1 import RegisterNamespaceRequest
 
+from activities.content.cadences import CadenceStore
 from starter.client import EnrollFailure, EnrollResult, TouchpointClient
 from starter.errors import CommandRejected, InvalidInput, LeadClosed, LeadNotFound, UnknownCadence
 from starter.search_attributes import register_search_attributes
@@ -36,7 +37,8 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def touchpoint(worker: RunningWorker) -> TouchpointClient:
-    return TouchpointClient(worker.client, task_queue=worker.task_queue)
+    # The module's worker serves the packaged cadences.
+    return TouchpointClient(worker.client, task_queue=worker.task_queue, known_cadences=CadenceStore().ids)
 
 
 async def test_enrolling_the_same_lead_twice_keeps_one_workflow(touchpoint: TouchpointClient) -> None:

@@ -6,22 +6,24 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from activities.delivery.config import DeliveryConfig, LedgerConfig, SesConfig, SmtpConfig
+from activities.delivery.config import DeliveryConfig, SesConfig, SmtpConfig
+from activities.stores.config import LedgerConfig, StoresConfig
 
 SES = SesConfig(region="eu-west-1", configuration_set="touchpoint-events")
 SECRET = "0123456789abcdef-secret"
 
 
 def test_with_no_settings_email_goes_to_the_outbox_with_a_sqlite_ledger_beside_it() -> None:
-    config = DeliveryConfig()
+    config, ledger = DeliveryConfig(), StoresConfig().ledger
     assert config.email_transport == "outbox"
-    assert config.ledger.kind == "sqlite"
-    assert config.ledger_path == Path("var/send-ledger.sqlite3")
-    assert config.ledger.in_doubt_grace_seconds == 600
+    assert ledger.kind == "sqlite"
+    assert ledger.sqlite_path(beside=config.outbox_dir) == Path("var/send-ledger.sqlite3")
+    assert ledger.in_doubt_grace_seconds == 600
 
 
 def test_an_explicit_ledger_path_wins() -> None:
-    assert DeliveryConfig(ledger=LedgerConfig(path=Path("/data/ledger.db"))).ledger_path == Path("/data/ledger.db")
+    ledger = LedgerConfig(path=Path("/data/ledger.db"))
+    assert ledger.sqlite_path(beside=DeliveryConfig().outbox_dir) == Path("/data/ledger.db")
 
 
 @pytest.mark.parametrize(

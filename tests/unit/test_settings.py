@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from workers.settings import Settings
+from workers.settings import VARIABLES, Settings
 from workflows import names
 
 REP_7 = {"name": "Rep Seven", "title": "Account Executive", "email": "rep7@harborview.example"}
@@ -26,12 +27,12 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_defaults_run_locally_with_no_configuration() -> None:
     settings = Settings()
 
-    assert settings.temporal_address == "localhost:7233"
-    assert settings.namespace == "default"
-    assert settings.task_queue == names.DEFAULT_TASK_QUEUE
-    assert settings.uses_tls is False
-    assert settings.log_format == "console"
-    assert settings.outbox_dir == Path("var/outbox")
+    assert settings.connection.temporal_address == "localhost:7233"
+    assert settings.connection.namespace == "default"
+    assert settings.connection.task_queue == names.DEFAULT_TASK_QUEUE
+    assert settings.connection.uses_tls is False
+    assert settings.process.log_format == "console"
+    assert settings.delivery.outbox_dir == Path("var/outbox")
 
 
 def test_reads_prefixed_variables(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -44,25 +45,25 @@ def test_reads_prefixed_variables(monkeypatch: pytest.MonkeyPatch) -> None:
 
     settings = Settings()
 
-    assert settings.temporal_address == "temporal.internal:7233"
-    assert settings.namespace == "sales"
-    assert settings.task_queue == "touchpoint-eu"
-    assert settings.log_format == "json"
-    assert settings.log_level == "DEBUG"
-    assert settings.max_concurrent_activities == 8
+    assert settings.connection.temporal_address == "temporal.internal:7233"
+    assert settings.connection.namespace == "sales"
+    assert settings.connection.task_queue == "touchpoint-eu"
+    assert settings.process.log_format == "json"
+    assert settings.process.log_level == "DEBUG"
+    assert settings.process.max_concurrent_activities == 8
 
 
 def test_unprefixed_variables_are_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NAMESPACE", "someone-elses")
 
-    assert Settings().namespace == "default"
+    assert Settings().connection.namespace == "default"
 
 
 def test_local_files_follow_var_dir_unless_set(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("TOUCHPOINT_VAR_DIR", str(tmp_path))
     monkeypatch.setenv("TOUCHPOINT_TASKS_FILE", str(tmp_path / "elsewhere" / "tasks.jsonl"))
 
-    config = Settings().delivery_config()
+    config = Settings().delivery
 
     assert config.outbox_dir == tmp_path / "outbox"
     assert config.sms_outbox_file.parent == tmp_path
@@ -73,7 +74,7 @@ def test_owners_json_gives_each_rep_their_own_sender(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("TOUCHPOINT_OWNERS", json.dumps({"rep-7": REP_7}))
     monkeypatch.setenv("TOUCHPOINT_SENDER_EMAIL", "team@harborview.example")
 
-    config = Settings().delivery_config()
+    config = Settings().content
 
     assert config.sender_for("rep-7").email == REP_7["email"]
     assert config.sender_for("rep-7").title == REP_7["title"]
@@ -147,7 +148,7 @@ def test_api_key_never_appears_in_repr_or_dump(monkeypatch: pytest.MonkeyPatch) 
 
     settings = Settings()
 
-    assert settings.uses_tls
+    assert settings.connection.uses_tls
     assert "tp-secret-key-123" not in repr(settings)
     assert "tp-secret-key-123" not in str(settings)
     assert "tp-secret-key-123" not in settings.model_dump_json()
@@ -171,7 +172,7 @@ def test_send_window_knobs_reach_the_policy(monkeypatch):
     monkeypatch.setenv("TOUCHPOINT_COMPANY_HOLIDAYS", "2026-12-24, 2026-12-31")
     monkeypatch.setenv("TOUCHPOINT_DEFAULT_TIMEZONE", "Europe/Berlin")
     monkeypatch.setenv("TOUCHPOINT_SEND_JITTER_MINUTES", "30")
-    policy = Settings().delivery_config().send_windows
+    policy = Settings().windows.policy()
     assert [d.isoformat() for d in policy.company_holidays] == ["2026-12-24", "2026-12-31"]
     assert policy.default_timezone == "Europe/Berlin" and policy.jitter_minutes == 30
 
@@ -200,7 +201,7 @@ def test_ingest_queues_come_from_one_json_variable(monkeypatch: pytest.MonkeyPat
         '{"region": "us-east-1", "events_queue_url": "https://sqs.example/e", '
         '"dead_letter_queue_url": "https://sqs.example/dlq"}',
     )
-    ingest = Settings().ingest
+    ingest = Settings().inbound.ingest
     assert ingest is not None and ingest.queues() == {"events": "https://sqs.example/e"}
     assert ingest.max_receives == 10 and ingest.click_settle_seconds == 30
 
@@ -210,3 +211,20 @@ def test_ingest_without_any_queue_is_refused_with_what_to_set(monkeypatch: pytes
     with pytest.raises(ValidationError) as failure:
         Settings()
     assert "events_queue_url" in str(failure.value) and "TOUCHPOINT_INGEST" in str(failure.value)
+
+
+def test_every_documented_variable_is_read_and_no_other() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    table = readme.split("| Variable | Default | Meaning |", 1)[1].split("\n\n", 1)[0]
+    documented = set(re.findall(r"^\| `(TOUCHPOINT_[A-Z_]+)`", table, re.MULTILINE))
+
+    assert documented == set(VARIABLES)
+
+
+def test_a_json_variable_that_is_not_json_is_reported_against_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TOUCHPOINT_LEDGER", '{"kind": ')
+
+    with pytest.raises(ValidationError) as failure:
+        Settings()
+
+    assert "TOUCHPOINT_LEDGER" in str(failure.value)

@@ -6,8 +6,7 @@ import pytest
 from temporalio.client import TLSConfig
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from workers.client import connect_options
-from workers.settings import Settings
+from starter.connection import TemporalConnection, connect_options
 
 
 @pytest.fixture
@@ -19,7 +18,7 @@ def pem_files(tmp_path: Path) -> dict[str, Path]:
 
 
 def test_local_server_is_plain_and_uses_the_pydantic_converter() -> None:
-    options = connect_options(Settings(temporal_address="127.0.0.1:7233", namespace="default"))
+    options = connect_options(TemporalConnection(temporal_address="127.0.0.1:7233", namespace="default"))
 
     assert options["target_host"] == "127.0.0.1:7233"
     assert options["namespace"] == "default"
@@ -29,7 +28,7 @@ def test_local_server_is_plain_and_uses_the_pydantic_converter() -> None:
 
 
 def test_mtls_reads_certificate_key_and_ca(pem_files: dict[str, Path]) -> None:
-    settings = Settings(
+    settings = TemporalConnection(
         temporal_address="sales.a1b2c.tmprl.cloud:7233",
         namespace="sales.a1b2c",
         tls_cert_path=pem_files["cert"],
@@ -51,7 +50,7 @@ def test_mtls_reads_certificate_key_and_ca(pem_files: dict[str, Path]) -> None:
 
 
 def test_api_key_turns_on_tls_with_system_roots() -> None:
-    settings = Settings(
+    settings = TemporalConnection(
         temporal_address="us-east-1.aws.api.temporal.io:7233", namespace="sales.a1b2c", api_key="tp-key"
     )
 
@@ -62,7 +61,9 @@ def test_api_key_turns_on_tls_with_system_roots() -> None:
 
 
 def test_api_key_with_private_ca_keeps_the_ca(pem_files: dict[str, Path]) -> None:
-    settings = Settings(temporal_address="temporal.internal:7233", api_key="tp-key", tls_ca_path=pem_files["ca"])
+    settings = TemporalConnection(
+        temporal_address="temporal.internal:7233", api_key="tp-key", tls_ca_path=pem_files["ca"]
+    )
 
     options = connect_options(settings)
 

@@ -15,14 +15,16 @@ RATE = 4.0
 
 async def test_emails_go_through_the_email_queue_no_faster_than_its_rate(tmp_path, dev_server):
     settings = Settings(TOUCHPOINT_EMAIL_TASK_QUEUE=f"email-{uuid.uuid4()}", TOUCHPOINT_EMAIL_RATE_PER_SECOND=RATE)
-    activities = build_activities(DeliveryConfig(outbox_dir=tmp_path / "outbox", tasks_file=tmp_path / "t.jsonl",
-                                                 sms_outbox_file=tmp_path / "s.jsonl"))
+    delivery = DeliveryConfig(outbox_dir=tmp_path / "outbox", tasks_file=tmp_path / "t.jsonl",
+                              sms_outbox_file=tmp_path / "s.jsonl")
+    activities = build_activities(delivery=delivery)
     queue = f"leads-{uuid.uuid4()}"
     async with (
         build_worker(dev_server.client, settings, activities=activities, task_queue=queue),
         build_email_worker(dev_server.client, settings, activities=activities, rate_per_second=RATE),
     ):
-        client = TouchpointClient(dev_server.client, task_queue=queue, email_task_queue=settings.email_task_queue)
+        email_queue = settings.connection.email_task_queue
+        client = TouchpointClient(dev_server.client, task_queue=queue, email_task_queue=email_queue)
         ids = [f"rate-{n}" for n in range(12)]
         for lead_id in ids:
             await client.enroll({"lead": {"id": lead_id, "email": f"{lead_id}@acme.example"},

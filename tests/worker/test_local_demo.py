@@ -3,7 +3,7 @@
 import uuid
 from pathlib import Path
 
-from workers.client import connect
+from starter.connection import connect
 from workers.local import dev_server_command, enroll_examples, local_settings
 from workers.settings import Settings
 from workflows import names, search_attributes
@@ -27,17 +27,17 @@ def test_demo_never_talks_to_a_configured_cluster() -> None:
 
     demo = local_settings(production)
 
-    assert demo.temporal_address == "127.0.0.1:7233"
-    assert demo.namespace == "default"
-    assert demo.api_key is None
-    assert demo.uses_tls is False
+    assert demo.connection.temporal_address == "127.0.0.1:7233"
+    assert demo.connection.namespace == "default"
+    assert demo.connection.api_key is None
+    assert demo.connection.uses_tls is False
 
 
 async def test_running_the_demo_again_enrolls_nobody_twice(server_address: str, namespace: str, tmp_path: Path) -> None:
     settings = Settings(
         temporal_address=server_address, namespace=namespace, task_queue=f"demo-{uuid.uuid4()}", var_dir=tmp_path
     )
-    client = await connect(settings)
+    client = await connect(settings.connection)
 
     first = await enroll_examples(client, settings)
     async def run_ids() -> dict[str, str | None]:

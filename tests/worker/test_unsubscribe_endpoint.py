@@ -16,7 +16,7 @@ from structlog.testing import capture_logs
 
 from activities.common.tokens import make_unsubscribe_token
 from starter.client import TouchpointClient
-from workers.client import connect
+from starter.connection import connect
 from workers.settings import Settings
 from workers.unsubscribe import UnsubscribeServer, signal_sender, unsubscribe_event_id
 from workers.worker import build_worker, load_activities
@@ -160,8 +160,8 @@ async def test_an_async_sender_runs_on_the_loop_that_started_the_server() -> Non
 
 async def test_a_post_closes_a_running_lead_as_unsubscribed(server_address: str, tmp_path: Path) -> None:
     settings = Settings(temporal_address=server_address, task_queue=f"unsub-{uuid.uuid4()}", var_dir=tmp_path)
-    client = await connect(settings)
-    touchpoint = TouchpointClient(client, task_queue=settings.task_queue)
+    client = await connect(settings.connection)
+    touchpoint = TouchpointClient(client, task_queue=settings.connection.task_queue)
     lead_id = f"unsub-test-{uuid.uuid4().hex[:8]}"
     token = make_unsubscribe_token(lead_id, SECRET)
     server = UnsubscribeServer(secret=SECRET, send_unsubscribe=signal_sender(touchpoint), port=0)

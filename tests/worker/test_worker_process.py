@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from workers.worker import EXIT_BAD_CONFIG
+from workers.process import EXIT_BAD_CONFIG
 
 BROKEN_CADENCE = """
 id = "follow-up"

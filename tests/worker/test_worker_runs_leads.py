@@ -6,7 +6,7 @@ from pathlib import Path
 
 from temporalio.client import Client
 
-from workers.client import connect
+from starter.connection import connect
 from workers.settings import Settings
 from workers.worker import build_worker
 from workflows import names
@@ -26,7 +26,7 @@ async def test_follow_up_emails_land_in_the_outbox_and_the_lead_moves_to_nurture
     server_address: str, tmp_path: Path
 ) -> None:
     settings = Settings(temporal_address=server_address, task_queue=f"worker-{uuid.uuid4()}", var_dir=tmp_path)
-    client: Client = await connect(settings)
+    client: Client = await connect(settings.connection)
     lead_id = f"worker-test-{uuid.uuid4().hex[:8]}"
     enroll = EnrollLead.model_validate(
         {
@@ -38,7 +38,7 @@ async def test_follow_up_emails_land_in_the_outbox_and_the_lead_moves_to_nurture
 
     async with build_worker(client, settings):
         handle = await client.start_workflow(
-            names.WORKFLOW_TYPE, enroll, id=names.workflow_id(lead_id), task_queue=settings.task_queue
+            names.WORKFLOW_TYPE, enroll, id=names.workflow_id(lead_id), task_queue=settings.connection.task_queue
         )
 
         async def in_nurture() -> bool:
@@ -49,7 +49,7 @@ async def test_follow_up_emails_land_in_the_outbox_and_the_lead_moves_to_nurture
         state = await handle.query("state", result_type=LeadState)
         await handle.terminate("test done")
 
-    emails = sorted(settings.outbox_dir.glob("*.eml"))
+    emails = sorted(settings.delivery.outbox_dir.glob("*.eml"))
     assert len(emails) == 5
     assert [touch.step for touch in state.touches][:5] == [
         "day-1-case-study",

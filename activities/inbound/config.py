@@ -1,0 +1,56 @@
+"""What `touchpoint ingest` reads: the SQS queues events, replies and texts arrive on.
+
+A plain model (workers/settings.py reads it from TOUCHPOINT_INGEST, a JSON object).
+"""
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from activities.common.config import AWS_REGION, HTTP_URL
+
+QueueKind = Literal["events", "replies", "sms"]
+
+
+class IngestConfig(BaseModel):
+    """TOUCHPOINT_INGEST: the queues `touchpoint ingest` reads (at least one) and its DLQ."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    region: str = Field(pattern=AWS_REGION, description="e.g. us-east-1")
+    endpoint_url: str | None = Field(default=None, pattern=HTTP_URL, description="Tests and emulators (moto) only")
+    events_queue_url: str | None = Field(default=None, pattern=HTTP_URL)
+    replies_queue_url: str | None = Field(default=None, pattern=HTTP_URL)
+    sms_queue_url: str | None = Field(default=None, pattern=HTTP_URL)
+    dead_letter_queue_url: str = Field(pattern=HTTP_URL, description="Where unreadable messages go, with the reason")
+    wait_seconds: int = Field(default=20, ge=0, le=20, description="SQS long-poll wait")
+    batch_size: int = Field(default=10, ge=1, le=10)
+    max_receives: int = Field(default=10, ge=1, le=1000)
+    click_settle_seconds: float = Field(default=30.0, ge=0, le=600)
+    scanner_after_delivery_seconds: float = Field(default=10.0, ge=0, le=3600)
+    remember_event_ids: int = Field(default=100_000, ge=0)
+    report_every_seconds: float = Field(default=60.0, gt=0)
+
+    @model_validator(mode="after")
+    def _some_queue(self) -> "IngestConfig":
+        if not (self.events_queue_url or self.replies_queue_url or self.sms_queue_url):
+            raise ValueError(
+                "name at least one queue: events_queue_url (SES events), replies_queue_url "
+                "(SES inbound mail) or sms_queue_url (inbound SMS)"
+            )
+        return self
+
+    def queues(self) -> dict[QueueKind, str]:
+        urls: dict[QueueKind, str | None] = {
+            "events": self.events_queue_url,
+            "replies": self.replies_queue_url,
+            "sms": self.sms_queue_url,
+        }
+        return {kind: url for kind, url in urls.items() if url}
+
+
+class InboundConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # Unset: `touchpoint ingest` refuses to start; nothing else reads it.
+    ingest: IngestConfig | None = None
