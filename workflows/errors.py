@@ -5,12 +5,14 @@ Pure: exception types only, no workflow calls, so handlers and tests share them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import ValidationError
 from temporalio.exceptions import ActivityError, ApplicationError
 
 import workflows.names as names
+from workflows.models import EnrollLead
 
 
 class CommandRejected(ApplicationError):
@@ -75,3 +77,20 @@ def blocking_problem(err: ActivityError | ApplicationError) -> str | None:
     if isinstance(cause, ApplicationError) and cause.type in names.BLOCKING_ERRORS:
         return cause.message
     return None
+
+
+def enrollment(args: Sequence[Any], *, continued: bool) -> tuple[EnrollLead | None, str | None]:
+    """LeadWorkflow's input, or why it cannot be a lead (the fields, never their values).
+    `memory` is the engine's own: accepted only on a run that continued as new."""
+    if len(args) != 1:
+        return None, f"LeadWorkflow takes one argument, the EnrollLead JSON object; got {len(args)}"
+    raw = args[0]
+    if not isinstance(raw, EnrollLead | dict):
+        return None, f"LeadWorkflow's input must be a JSON object (EnrollLead); got {json_kind(raw)}"
+    try:
+        input = raw if isinstance(raw, EnrollLead) else EnrollLead.model_validate(raw)
+    except ValidationError as err:
+        return None, f"invalid enrollment: {field_problems(err)}"
+    if input.memory is not None and not continued:
+        return None, "invalid enrollment: memory is set by the engine when a run continues as new; leave it out"
+    return input, None

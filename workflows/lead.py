@@ -34,7 +34,6 @@ with workflow.unsafe.imports_passed_through():
     import workflows.lead_machine as machine
     import workflows.names as names
     import workflows.visibility as visibility
-    from workflows.lead_machine import enrollment
     from workflows.models import (
         CADENCE_MODES,
         HOLDING_MODES,
@@ -83,7 +82,7 @@ class LeadWorkflow:
     # the field named, instead of the SDK's decoding failure retried forever.
     @workflow.init
     def __init__(self, *args: Any) -> None:
-        input, self._invalid = enrollment(args, continued=workflow.info().continued_run_id is not None)
+        input, self._invalid = errors.enrollment(args, continued=workflow.info().continued_run_id is not None)
         if input is None:
             return
         self._input = input

@@ -24,6 +24,7 @@ from activities.common.tokens import make_reply_address, unsubscribe_url
 from activities.content.config import ContentConfig
 from activities.content.templates import TemplateRenderer
 from activities.content.touch import render_touch
+from activities.delivery.claims import claim_send
 from activities.delivery.config import DeliveryConfig
 from activities.delivery.errors import (
     DeliveryDeferred,
@@ -52,7 +53,6 @@ from activities.stores.ledger import (
     SendLedger,
     SqliteSendLedger,
     build_ledger,
-    claim_send,
 )
 from workflows import names
 from workflows.models import Channel, TouchInput, TouchResult

@@ -15,8 +15,8 @@ reconciliation input: the ingestion worker calls it for every SES `Send` event, 
 `send_key` tag names the key (activities/delivery/ses.py), and from then on the key reads as
 `sent(message_id)`.
 
-In-doubt policy (`claim_send`)
-------------------------------
+In-doubt policy (`claim_send`, activities/delivery/claims.py)
+--------------------------------------------------------------
 Never resend blindly. If a provider event has reconciled the key, the claim reads as
 sent and its id is returned. Otherwise the attempt fails with a retryable
 `SendInDoubt` ("send outcome in doubt, waiting for reconciliation") until
@@ -55,7 +55,6 @@ from typing import Any, Protocol
 from botocore.exceptions import ClientError
 
 from activities.common.aws import aws_client
-from activities.delivery.errors import DeliveryInDoubt
 from activities.stores.config import LedgerConfig
 
 DEFAULT_GRACE = timedelta(seconds=600)
@@ -136,45 +135,6 @@ class SendLedger(Protocol):
         ...
 
     def leads_for_recipient(self, channel: str, address_key: str) -> list[str]: ...
-
-
-def claim_send(
-    ledger: SendLedger,
-    send_key: str,
-    *,
-    lead_id: str,
-    channel: str,
-    now: datetime,
-    grace: timedelta = DEFAULT_GRACE,
-) -> Claim:
-    """Claim under the in-doubt policy above: `fresh` or `sent`, else `DeliveryInDoubt`.
-
-    Raises `DeliveryInDoubt` (retryable) while an unreconciled claim is younger than
-    `grace`; its `retry_after` is when to look again.
-    """
-    for _ in range(3):
-        claim = ledger.claim(send_key, lead_id=lead_id, channel=channel, now=now)
-        if claim.status != ClaimStatus.IN_DOUBT:
-            return claim
-        assert claim.claimed_at is not None
-        waited = now - claim.claimed_at
-        if waited < grace:
-            remaining = grace - waited
-            raise DeliveryInDoubt(
-                "send outcome in doubt, waiting for reconciliation: an earlier attempt "
-                f"claimed {send_key} at {claim.claimed_at.isoformat()} and never recorded "
-                f"the provider's answer; sending anyway after {_when(claim.claimed_at + grace)} "
-                "unless the provider's Send event arrives first",
-                retry_after=max(timedelta(seconds=1), min(remaining, timedelta(seconds=60))),
-            )
-        if ledger.take_over(send_key, claimed_at=claim.claimed_at, now=now):
-            return Claim.fresh()
-        # Another attempt took it over, or it was reconciled, released or marked meanwhile.
-    raise DeliveryInDoubt(f"send key {send_key} keeps changing hands; retrying")
-
-
-def _when(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
 def _stamp(moment: datetime) -> str:

@@ -21,6 +21,12 @@ EVERY_STEP = [
     for cadence_id in PACKAGED.ids()
     for step in touch_steps(PACKAGED.get(cadence_id))
 ]
+EMAIL_STEPS = [
+    (cadence_id, step.key)
+    for cadence_id in PACKAGED.ids()
+    for step in touch_steps(PACKAGED.get(cadence_id))
+    if step.channel == Channel.EMAIL
+]
 
 
 def render(
@@ -212,7 +218,7 @@ def test_packaged_cadences_and_templates_pass_the_worker_start_check() -> None:
     assert store.ids() == ["dunning", "follow-up", "nurture", "re-engage"]
 
 
-@pytest.mark.parametrize(("cadence_id", "step_key"), EVERY_STEP)
+@pytest.mark.parametrize(("cadence_id", "step_key"), EMAIL_STEPS)
 def test_lead_and_deal_data_never_become_live_links_in_html(
     cadence_id: str,
     step_key: str,
@@ -227,8 +233,6 @@ def test_lead_and_deal_data_never_become_live_links_in_html(
         attributes={"challenge": "see https://evil.example/reset", "website": "www.evil.example"},
     )
     touch = make_touch(lead, cadence_id, step_key, context={"discovery_notes": "https://evil.example/notes"})
-    if touch.step.channel != Channel.EMAIL:
-        pytest.skip("only email has an html part")
     message = render(renderer, content, touch)
     links = re.findall(r'href="([^"]*)"', message.html)
     assert all(url.startswith(content.company_url) for url in links), links

@@ -14,6 +14,7 @@ from temporalio.testing import ActivityEnvironment
 from activities.common.aws import aws_client as make_aws_client
 from activities.content.config import ContentConfig
 from activities.content.templates import TemplateRenderer
+from activities.delivery.claims import claim_send
 from activities.delivery.config import DeliveryConfig
 from activities.delivery.email import build_email_activities
 from activities.delivery.errors import SEND_IN_DOUBT, DeliveryInDoubt
@@ -24,7 +25,6 @@ from activities.stores.ledger import (
     DynamoDbSendLedger,
     SendLedger,
     SqliteSendLedger,
-    claim_send,
 )
 from tests.aws.email_support import REGION, FakeClock, dana, make_touch
 
