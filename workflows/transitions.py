@@ -106,21 +106,12 @@ TABLE: tuple[Row, ...] = (
     Row(
         On.REPLY_NOT_NOW_UNTIL, OPEN_MODES, Do.SNOOZE, Mode.SNOOZED, reason="lead said not now: check back on {until}{why}"
     ),
-    Row(
-        On.REPLY_CHECK_IN_YES,
-        (Mode.NURTURE, Mode.SNOOZED),
-        Do.ENTER,
-        Mode.FOLLOW_UP,
-        reason="lead answered the check-in positively",
-        rep_task="Lead answered the check-in positively: answer personally today",
-    ),
-    Row(
-        On.REPLY_INTEREST,
-        (Mode.NURTURE, Mode.SNOOZED),
-        Do.ENTER,
-        Mode.FOLLOW_UP,
-        reason="lead replied with interest",
-        rep_task="Lead replied with interest: answer personally today",
+    # Interest while not being followed up moves the lead to follow-up; a person answers first.
+    *(
+        Row(on, (Mode.NURTURE, Mode.SNOOZED), Do.ENTER, Mode.FOLLOW_UP, reason=f"lead {what}",
+            rep_task=f"Lead {what}: answer personally today")
+        for on, what in ((On.REPLY_CHECK_IN_YES, "answered the check-in positively"),
+                         (On.REPLY_INTEREST, "replied with interest"))
     ),
     *(
         row
