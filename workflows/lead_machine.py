@@ -51,6 +51,7 @@ from workflows.models import (
     RepTaskInput,
     ResumeInput,
     SnoozeInput,
+    TaskKind,
     TouchInput,
     TouchRecord,
     TouchResult,
@@ -276,11 +277,11 @@ class LeadMachine:
             RepTask(task_id=task.task_id, kind=task.kind, title=task.title, created_at=self.now())
         )
 
-    def queue_task(self, title: str, note: str = "") -> None:
+    def queue_task(self, title: str, note: str = "", *, kind: TaskKind = "reply") -> None:
         self.m.task_seq += 1
         task = RepTaskInput(
             task_id=f"{self.lead.id}:task-{self.m.task_seq}",
-            kind="reply",
+            kind=kind,
             lead_id=self.lead.id,
             owner=self.lead.owner,
             title=title,
@@ -384,7 +385,7 @@ class LeadMachine:
         """Carry out one row of the transition table. `end` is when a hold or snooze ends
         on the lead's clock; by default 09:00 local on the effect's `until` day."""
         if effect.rep_task:
-            self.queue_task(effect.rep_task, note)
+            self.queue_task(effect.rep_task, note, kind=effect.task_kind)
         if end is None and effect.until is not None:
             end = self.local_morning(effect.until)
         if effect.do == Do.CLOSE:

@@ -71,6 +71,9 @@ class Outcome(StrEnum):
 
 CloseOutcome = Literal["meeting_booked", "won", "lost", "unsubscribed", "disqualified"]
 ReplyIntent = Literal["positive", "question", "not_now", "negative", "unsubscribe", "auto_reply"]
+# call/linkedin: a cadence step for the rep; reply, click, trigger: what the lead did that a
+# person should answer.
+TaskKind = Literal["call", "linkedin", "reply", "click", "trigger"]
 
 
 class _Strict(BaseModel):
@@ -393,7 +396,7 @@ class TransitionRecord(BaseModel):
 
 class RepTask(BaseModel):
     task_id: str
-    kind: Literal["call", "linkedin", "reply"]
+    kind: TaskKind
     title: str
     created_at: datetime
     done: bool = False
@@ -493,7 +496,7 @@ class RepTaskInput(BaseModel):
     """A task for the lead's rep. With `touch`, its body is the step's template."""
 
     task_id: str
-    kind: Literal["call", "linkedin", "reply"]
+    kind: TaskKind
     lead_id: str
     owner: str | None = None
     title: str

@@ -25,6 +25,7 @@ from workflows.models import (
     Mode,
     Outcome,
     ReplyIntent,
+    TaskKind,
 )
 
 # Human clicks on the same nurture piece that show renewed interest (seed 000).
@@ -88,6 +89,8 @@ class Row:
     # str.format templates over the facts `decide` is given.
     reason: str = ""
     rep_task: str | None = None
+    # What the rep task answers (RepTask.kind).
+    task_kind: TaskKind = "reply"
 
 
 _HUMAN_REPLY = "human reply: automation stopped, the rep owns the conversation"
@@ -139,6 +142,7 @@ TABLE: tuple[Row, ...] = (
         Mode.FOLLOW_UP,
         reason="clicked '{piece}' {clicks} times",
         rep_task="Lead keeps reading '{piece}': reach out while it is warm",
+        task_kind="click",
     ),
     Row(On.REPEATED_CLICKS, _NOT_IN[Mode.NURTURE], Do.RECORD, reason="click recorded"),
     Row(On.SAME_VISIT_CLICK, OPEN_MODES, Do.RECORD, reason="click on '{piece}' in the same visit: counted once"),
@@ -155,6 +159,7 @@ TABLE: tuple[Row, ...] = (
         Mode.FOLLOW_UP,
         reason="trigger: {name}",
         rep_task="Trigger '{name}' fired: the lead moved to follow-up",
+        task_kind="trigger",
     ),
     # A closed lead's workflow has completed; were a trigger to reach it, it changes nothing.
     Row(On.TRIGGER, (Mode.FOLLOW_UP, *HOLDING_MODES, Mode.CLOSED), Do.RECORD, reason="trigger {name} recorded"),
@@ -187,6 +192,7 @@ class Effect:
     # A pause or snooze that ends on this (lead-local) day.
     until: date | None = None
     do: Do = Do.RECORD
+    task_kind: TaskKind = "reply"
 
 
 def row_for(mode: Mode, on: On) -> Row | None:
@@ -216,6 +222,7 @@ def decide(
         rep_task=row.rep_task.format(**words) if row.rep_task else None,
         until=until,
         do=row.do,
+        task_kind=row.task_kind,
     )
 
 

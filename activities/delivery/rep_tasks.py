@@ -6,7 +6,7 @@ to an SQS queue behind the same `TaskSink` interface, and a CRM can follow the s
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from pydantic import BaseModel
 from temporalio import activity
@@ -17,12 +17,12 @@ from activities.content.config import ContentConfig
 from activities.content.templates import TemplateRenderer
 from activities.content.touch import render_touch
 from workflows import names
-from workflows.models import RepTaskInput, TouchResult
+from workflows.models import RepTaskInput, TaskKind, TouchResult
 
 
 class OutgoingTask(BaseModel):
     task_id: str
-    kind: Literal["call", "linkedin", "reply"]
+    kind: TaskKind
     lead_id: str
     owner: str | None
     title: str

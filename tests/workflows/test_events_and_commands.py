@@ -42,7 +42,8 @@ async def test_two_human_clicks_on_one_nurture_piece_move_to_follow_up(env, clie
     s = await state(handle)
     assert s.mode == Mode.FOLLOW_UP
     assert s.transitions[-1].reason == "clicked 'case-study' 2 times"
-    assert [t.kind for t in recorder.tasks] == ["reply"]
+    # The task says what the lead did: clicked (not replied).
+    assert [t.kind for t in recorder.tasks] == ["click"]
 
 
 async def test_a_trigger_moves_a_nurture_lead_to_follow_up(env, client, worker, recorder):
@@ -54,6 +55,7 @@ async def test_a_trigger_moves_a_nurture_lead_to_follow_up(env, client, worker, 
     assert s.mode == Mode.FOLLOW_UP
     assert s.transitions[-1].reason == "trigger: funding_round"
     assert recorder.steps == ["day-1-case-study"]
+    assert [(t.kind, t.note) for t in recorder.tasks] == [("trigger", "Series B")]
 
 
 @pytest.mark.parametrize(
