@@ -149,8 +149,10 @@ class TouchpointClient:
         """Start the lead's workflow unless it exists; an existing lead is never restarted.
 
         One start request does the check: the server refuses it when the workflow id
-        is running (id conflict policy FAIL) or was used before (reuse policy
-        REJECT_DUPLICATE; a closed lead may have unsubscribed). `created` is therefore
+        is running (id conflict policy FAIL) or its last run completed (reuse policy
+        ALLOW_DUPLICATE_FAILED_ONLY: a closed lead may have unsubscribed, while a run that
+        failed, for example on an input that could not be a lead, or was terminated, is no
+        lead and may be enrolled again). `created` is therefore
         exact: when two callers enroll the same new lead at once, one gets True and the
         other False. Only a refused start costs a describe, to report `closed_outcome`.
         """
@@ -168,7 +170,7 @@ class TouchpointClient:
                     id=workflow_id,
                     task_queue=self.task_queue,
                     id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                    id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
                     search_attributes=initial_search_attributes(enroll),
                     static_summary=summary(enroll),
                 )

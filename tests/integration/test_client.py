@@ -7,6 +7,7 @@ import uuid
 import pytest
 from google.protobuf.duration_pb2 import Duration
 from temporalio.api.workflowservice.v1 import RegisterNamespaceRequest
+from temporalio.client import WorkflowFailureError
 
 from activities.content.cadences import CadenceStore
 from starter.client import EnrollFailure, EnrollResult, TouchpointClient
@@ -144,3 +145,20 @@ async def test_setup_registers_the_search_attributes_once_per_namespace(touchpoi
 
     assert added == sorted(key.name for key in sa.ALL)
     assert again == []
+
+
+async def test_a_start_input_that_failed_can_be_enrolled_again_once_fixed(touchpoint: TouchpointClient) -> None:
+    """Another service sent JSON that cannot be a lead: the run fails at once, naming the
+    field, and the fixed lead enrolls (a closed lead would not)."""
+    handle = await touchpoint.temporal.start_workflow(
+        "LeadWorkflow", {"lead": {"id": "py-bad"}, "mode": "follow_up"}, id="lead-py-bad",
+        task_queue=touchpoint.task_queue,
+    )
+    with pytest.raises(WorkflowFailureError) as failed:
+        await handle.result()
+    assert "lead.email: Field required" in str(failed.value.cause)
+
+    again = await touchpoint.enroll(lead("py-bad"))
+
+    assert again.created is True
+    assert (await touchpoint.state("py-bad")).mode == Mode.FOLLOW_UP
