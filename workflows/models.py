@@ -8,6 +8,7 @@ and callers written against an older version keep working.
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 import zoneinfo
@@ -30,6 +31,13 @@ LEAD_ID_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
 CADENCE_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
 STEP_KEY_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
 EVENT_ID_MAX = 200
+# Free text from callers (notes, reasons, results): every run's history and state carry
+# it, so it is capped like every other field another service sends.
+NOTE_MAX = 2000
+# The deal context and lead attributes travel in every touch and every continue-as-new.
+CONTEXT_MAX_BYTES = 32 * 1024
+ATTRIBUTES_MAX = 50
+ATTRIBUTE_TEXT_MAX = 1000
 
 
 class Mode(StrEnum):
@@ -108,6 +116,18 @@ class Lead(_Strict):
             )
         return value
 
+    @field_validator("attributes")
+    @classmethod
+    def _attributes_bounded(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if len(value) > ATTRIBUTES_MAX:
+            raise ValueError(f"attributes holds {len(value)} entries; at most {ATTRIBUTES_MAX}")
+        for key, item in value.items():
+            if len(key) > 64 or (isinstance(item, str) and len(item) > ATTRIBUTE_TEXT_MAX):
+                raise ValueError(
+                    f"attributes: keys are at most 64 characters and texts at most {ATTRIBUTE_TEXT_MAX}"
+                )
+        return value
+
     @field_validator("first_name", "last_name", "company")
     @classmethod
     def _one_line(cls, value: str | None, info: ValidationInfo) -> str | None:
@@ -182,6 +202,17 @@ class EnrollLead(_Strict):
         default=None,
         description="Set by the engine itself on continue-as-new; never by callers",
     )
+
+    @field_validator("context")
+    @classmethod
+    def _context_bounded(cls, value: dict[str, Any]) -> dict[str, Any]:
+        size = len(json.dumps(value, default=str))
+        if size > CONTEXT_MAX_BYTES:
+            raise ValueError(
+                f"context is {size} bytes as JSON; at most {CONTEXT_MAX_BYTES}: keep what templates need "
+                "and link to the rest"
+            )
+        return value
 
     @field_validator("mode", mode="before")
     @classmethod
@@ -315,7 +346,7 @@ class DeliveryEvent(_Event):
 
 class TriggerEvent(_Event):
     name: str = Field(min_length=1, max_length=100)
-    note: str = ""
+    note: str = Field(default="", max_length=NOTE_MAX)
 
 
 # ------------------------------------------------------------------------ commands
@@ -328,7 +359,7 @@ class SnoozeInput(_Strict):
     weeks: int | None = None
     days: int | None = None
     until: date | None = None
-    reason: str = ""
+    reason: str = Field(default="", max_length=NOTE_MAX)
 
     @model_validator(mode="after")
     def _exactly_one(self) -> SnoozeInput:
@@ -354,22 +385,22 @@ class PauseInput(_Strict):
 
 
 class ResumeInput(_Strict):
-    note: str = ""
+    note: str = Field(default="", max_length=NOTE_MAX)
 
 
 class MoveInput(_Strict):
     to: CadenceMode
-    reason: str = ""
+    reason: str = Field(default="", max_length=NOTE_MAX)
 
 
 class CloseInput(_Strict):
     outcome: CloseOutcome
-    note: str = ""
+    note: str = Field(default="", max_length=NOTE_MAX)
 
 
 class CompleteTaskInput(_Strict):
-    task_id: str = Field(min_length=1)
-    result: str = ""
+    task_id: str = Field(min_length=1, max_length=EVENT_ID_MAX)
+    result: str = Field(default="", max_length=NOTE_MAX)
 
 
 # --------------------------------------------------------------------------- state

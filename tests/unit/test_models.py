@@ -488,3 +488,27 @@ def test_an_email_local_part_must_be_ascii_but_the_domain_need_not() -> None:
     with pytest.raises(ValidationError, match="before '@' must be ASCII"):
         Lead.model_validate({"id": "crm-1", "email": "zoë@acme.example"})
     assert Lead.model_validate({"id": "crm-1", "email": "dana@bücher.example"}).email
+
+
+@pytest.mark.parametrize(
+    ("model", "payload", "field"),
+    [
+        (TriggerEvent, {"event_id": "t-1", "name": "funding", "note": "x" * 2001}, "note"),
+        (CloseInput, {"outcome": "won", "note": "x" * 2001}, "note"),
+        (SnoozeInput, {"days": 3, "reason": "x" * 2001}, "reason"),
+    ],
+)
+def test_free_text_from_callers_is_capped(model: type[BaseModel], payload: dict[str, Any], field: str) -> None:
+    with pytest.raises(ValidationError, match=f"{field}\n  String should have at most 2000 characters"):
+        model.model_validate(payload)
+
+
+def test_the_deal_context_and_attributes_are_bounded() -> None:
+    lead = {"id": "crm-1", "email": "dana@acme.example"}
+    with pytest.raises(ValidationError, match="context is .* bytes as JSON; at most 32768"):
+        EnrollLead.model_validate({"lead": lead, "mode": "nurture", "context": {"notes": "x" * 40_000}})
+    with pytest.raises(ValidationError, match="at most 50"):
+        Lead.model_validate(lead | {"attributes": {f"a{n}": n for n in range(51)}})
+    with pytest.raises(ValidationError, match="texts at most 1000"):
+        Lead.model_validate(lead | {"attributes": {"challenge": "x" * 1001}})
+    assert EnrollLead.model_validate({"lead": lead, "mode": "nurture", "context": {"notes": "x" * 30_000}})
