@@ -30,6 +30,7 @@ from pydantic import (
 LEAD_ID_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
 CADENCE_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
 STEP_KEY_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
+IDENTIFIER_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}"
 EVENT_ID_MAX = 200
 # Free text from callers (notes, reasons, results): every run's history and state carry
 # it, so it is capped like every other field another service sends.
@@ -103,7 +104,7 @@ class Lead(_Strict):
     phone: str | None = Field(default=None, description="E.164, e.g. +13125550142")
     sms_consent: bool = Field(default=False, description="The lead agreed to receive SMS")
     owner: str | None = Field(default=None, max_length=100, description="Rep id, not a name")
-    segment: str | None = Field(default=None, max_length=100)
+    segment: str | None = Field(default=None, max_length=100, description="Segment id, e.g. logistics")
     attributes: dict[str, str | int | float | bool | None] = Field(default_factory=dict)
 
     @field_validator("id", mode="before")
@@ -127,6 +128,17 @@ class Lead(_Strict):
                     f"attributes: keys are at most 64 characters and texts at most {ATTRIBUTE_TEXT_MAX}"
                 )
         return value
+
+    @field_validator("owner", "segment")
+    @classmethod
+    def _identifier(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # Both go into search attributes and the Web UI's summary, stored unencrypted.
+        if value and not re.fullmatch(IDENTIFIER_PATTERN, value):
+            raise ValueError(
+                f"{info.field_name} must be an id of letters, digits, '_', '.', ':' or '-' (at most 100), "
+                "not a name or an email address: it is stored unencrypted in search attributes"
+            )
+        return value or None
 
     @field_validator("first_name", "last_name", "company")
     @classmethod

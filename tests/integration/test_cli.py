@@ -157,13 +157,13 @@ async def test_list_filters_leads_by_owner_and_mode(worker: RunningWorker) -> No
     for lead_id, owner in (("cli-40", "rep-list-a"), ("cli-41", "rep-list-b")):
         finished = await touchpoint(
             worker, "enroll", "--id", lead_id, "--email", f"{lead_id}@example.example",
-            "--owner", owner, "--segment", "o'brien & sons", "--mode", "nurture",
+            "--owner", owner, "--segment", "obrien-sons", "--mode", "nurture",
         )  # fmt: skip
         assert finished.code == 0, finished.stderr
 
     async def listed() -> list[dict]:
         finished = await touchpoint(
-            worker, "list", "--owner", "rep-list-a", "--segment", "o'brien & sons", "--mode", "nurture", "--json"
+            worker, "list", "--owner", "rep-list-a", "--segment", "obrien-sons", "--mode", "nurture", "--json"
         )
         assert finished.code == 0, finished.stderr
         leads = json.loads(finished.stdout)
@@ -174,6 +174,12 @@ async def test_list_filters_leads_by_owner_and_mode(worker: RunningWorker) -> No
 
     assert [lead["lead_id"] for lead in leads] == ["cli-40"]
     assert leads[0]["mode"] == "nurture"
+    # A filter value is quoted, never part of the query: this one finds nothing.
+    forged = await touchpoint(
+        worker, "list", "--segment", "obrien-sons' OR LeadOwner = 'rep-list-b", "--mode", "nurture", "--json"
+    )
+    assert forged.code == 0, forged.stderr
+    assert json.loads(forged.stdout) == []
 
 
 async def test_bad_input_is_a_usage_error_before_anything_is_sent(worker: RunningWorker) -> None:

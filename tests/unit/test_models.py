@@ -512,3 +512,15 @@ def test_the_deal_context_and_attributes_are_bounded() -> None:
     with pytest.raises(ValidationError, match="texts at most 1000"):
         Lead.model_validate(lead | {"attributes": {"challenge": "x" * 1001}})
     assert EnrollLead.model_validate({"lead": lead, "mode": "nurture", "context": {"notes": "x" * 30_000}})
+
+
+@pytest.mark.parametrize("field", ["owner", "segment"])
+@pytest.mark.parametrize("value", ["dana@acme.example", "Dana Reyes", "o'brien & sons", "-rep"])
+def test_owner_and_segment_are_ids_not_free_text(field: str, value: str) -> None:
+    with pytest.raises(ValidationError, match=f"{field} must be an id"):
+        Lead.model_validate({"id": "crm-1", "email": "dana@acme.example", field: value})
+
+
+def test_owner_and_segment_take_the_ids_crms_use() -> None:
+    lead = Lead.model_validate({"id": "crm-1", "email": "d@acme.example", "owner": "rep:7.a_b", "segment": "EMEA-ent"})
+    assert (lead.owner, lead.segment) == ("rep:7.a_b", "EMEA-ent")
