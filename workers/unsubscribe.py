@@ -330,7 +330,7 @@ async def run_unsubscribe_server(settings: Settings) -> None:
     client = TouchpointClient(await connect_or_exit(settings.connection), task_queue=settings.connection.task_queue)
     try:
         server = UnsubscribeServer(
-            secret=token_secret.get_secret_value(),
+            secret=settings.delivery.token_secrets,
             send_unsubscribe=signal_sender(client),
             host=process.unsubscribe_host,
             port=process.unsubscribe_port,

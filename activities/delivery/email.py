@@ -183,7 +183,8 @@ class EmailActivities:
         config = self._config
         sender = self._content.sender_for(input.lead.owner)
         lead = input.lead
-        secret = config.token_secret.get_secret_value() if config.token_secret else None
+        # The first secret signs; the others only verify links already sent.
+        secret = next(iter(config.token_secrets), None)
         reply_to = None
         if secret and config.reply_to_domain:
             reply_to = make_reply_address(lead.id, secret, config.reply_to_domain)
