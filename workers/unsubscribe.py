@@ -2,10 +2,20 @@
 List-Unsubscribe header and footer.
 
 POST (RFC 8058 `List-Unsubscribe=One-Click`, or the button on the page) unsubscribes at
-once: it sends the `engagement` signal `{"kind": "unsubscribe"}` to `lead-<lead id>`,
-with an event id derived from the token, so repeated POSTs are deduplicated by the
-workflow. GET only shows a page with that button: mail scanners and link previewers
-follow every GET, and a GET that unsubscribed would unsubscribe people who never asked.
+once. First it records an opt-out for the lead in the send ledger, which every email and
+text send checks, so a restarted or re-enrolled lead is never contacted again; only then
+does it answer "you are unsubscribed". Then it sends the `engagement` signal
+`{"kind": "unsubscribe"}` to `lead-<lead id>`, with an event id derived from the token,
+so repeated POSTs are deduplicated by the workflow, and the lead closes at once.
+
+"Applied" means the opt-out is recorded. When it cannot be, the answer is 503 (try
+again) and an ERROR log. When it is recorded but the signal fails (no such workflow:
+wrong namespace or a lead id that is not its workflow's; Temporal unreachable), the
+answer is still "you are unsubscribed", which holds, and the failure is logged at ERROR:
+the workflow closes itself at its next touch, which is skipped as suppressed.
+
+GET only shows a page with that button: mail scanners and link previewers follow every
+GET, and a GET that unsubscribed would unsubscribe people who never asked.
 
 The answer never tells whether the lead exists: an unknown or closed lead gets the same
 "you are unsubscribed" page. The token (an HMAC-signed lead id, activities/common/tokens.py) is
@@ -34,8 +44,9 @@ from urllib.parse import unquote, urlsplit
 import structlog
 
 from activities.common.tokens import UNSUBSCRIBE_PATH, verify_unsubscribe_token
+from activities.stores.ledger import SendLedger, build_ledger
 from starter.client import TouchpointClient
-from starter.errors import LeadClosed, LeadNotFound
+from starter.errors import LeadClosed
 from workers.process import BadConfig, connect_or_exit, run_process
 from workers.settings import Settings, env_name
 from workers.shutdown import stop_signals
@@ -49,8 +60,11 @@ MAX_TOKEN_LENGTH = 1024
 MAX_BODY_BYTES = 64 * 1024
 
 SendUnsubscribe = Callable[[str, str], Awaitable[None] | None]
-"""`send_unsubscribe(lead_id, event_id)`: deliver the unsubscribe; an exception means it
-was not recorded (the visitor is asked to try again). May be sync or async."""
+"""`send_unsubscribe(lead_id, event_id)`: tell the lead's workflow; an exception means
+it was not told (the ledger's opt-out stands all the same). May be sync or async."""
+# The ledger's opt-out reason: a send it skips reads "suppressed: UNSUBSCRIBE", and the
+# workflow closes the lead as unsubscribed.
+OPT_OUT_REASON = "unsubscribe"
 
 log = structlog.get_logger(__name__)
 
@@ -67,10 +81,9 @@ def signal_sender(client: TouchpointClient) -> Callable[[str, str], Coroutine[An
         event = EngagementEvent(event_id=event_id, kind="unsubscribe", at=datetime.now(UTC))
         try:
             await client.engagement(lead_id, event)
-        except (LeadNotFound, LeadClosed):
-            # Nothing left to stop. Answered like a success: the page must not reveal
-            # whether a lead exists, and a closed lead gets no more touches anyway.
-            log.info("unsubscribe for a lead with no running workflow", lead_id=lead_id, event_id=event_id)
+        except LeadClosed:
+            # Nothing left to stop; a closed lead gets no more touches anyway.
+            log.info("unsubscribe for a closed lead", lead_id=lead_id, event_id=event_id)
 
     return send
 
@@ -89,6 +102,7 @@ class UnsubscribeServer:
         *,
         secret: str | Sequence[str],
         send_unsubscribe: SendUnsubscribe,
+        ledger: SendLedger,
         host: str = DEFAULT_HOST,
         port: int = DEFAULT_PORT,
         company_name: str | None = None,
@@ -99,6 +113,7 @@ class UnsubscribeServer:
         if not self._secrets or not all(self._secrets):
             raise ValueError("the unsubscribe token secret is empty")
         self._send_unsubscribe = send_unsubscribe
+        self._ledger = ledger
         self._company_name = company_name
         self._send_timeout = send_timeout
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -151,8 +166,12 @@ class UnsubscribeServer:
             return None
         return verify_unsubscribe_token(token, self._secrets)
 
+    def record_opt_out(self, lead_id: str) -> None:
+        """The durable part: no email or text to this lead from now on. Raises when not recorded."""
+        self._ledger.record_opt_out(lead_id, reason=OPT_OUT_REASON, at=datetime.now(UTC))
+
     def unsubscribe(self, lead_id: str, event_id: str) -> None:
-        """Deliver the unsubscribe; raises when it could not be recorded."""
+        """Tell the lead's workflow; raises when it could not be told."""
         result = self._send_unsubscribe(lead_id, event_id)
         if not inspect.isawaitable(result):
             return
@@ -255,20 +274,34 @@ class _UnsubscribeHandler(BaseHTTPRequestHandler):
             return self._reply(HTTPStatus.BAD_REQUEST, _BAD_TOKEN)
         event_id = unsubscribe_event_id(token)
         try:
-            app.unsubscribe(lead_id, event_id)
+            app.record_opt_out(lead_id)
         except Exception as err:
             # Not a success: the mail client or the person can try again, and nothing
             # was promised that did not happen.
             self._log(
-                "unsubscribe not recorded",
+                "unsubscribe not recorded: the send ledger refused the opt-out",
                 HTTPStatus.SERVICE_UNAVAILABLE,
-                level="warning",
+                level="error",
                 lead_id=lead_id,
                 event_id=event_id,
                 error=type(err).__name__,
             )
             return self._reply(HTTPStatus.SERVICE_UNAVAILABLE, _TRY_AGAIN, retry_after=60)
-        self._log("unsubscribed", HTTPStatus.OK, lead_id=lead_id, event_id=event_id)
+        try:
+            app.unsubscribe(lead_id, event_id)
+        except Exception as err:
+            # Applied all the same (see the module docstring); someone must look at why.
+            self._log(
+                "unsubscribed in the ledger, but the lead's workflow was not signalled: "
+                "check the namespace and that the workflow id is lead-<lead id>",
+                HTTPStatus.OK,
+                level="error",
+                lead_id=lead_id,
+                event_id=event_id,
+                error=type(err).__name__,
+            )
+        else:
+            self._log("unsubscribed", HTTPStatus.OK, lead_id=lead_id, event_id=event_id)
         self._reply(HTTPStatus.OK, _done_page(app.company_name), html_page=True)
 
     def _token(self) -> str | None:
@@ -332,6 +365,7 @@ async def run_unsubscribe_server(settings: Settings) -> None:
         server = UnsubscribeServer(
             secret=settings.delivery.token_secrets,
             send_unsubscribe=signal_sender(client),
+            ledger=build_ledger(settings.stores.ledger, beside=settings.delivery.outbox_dir),
             host=process.unsubscribe_host,
             port=process.unsubscribe_port,
             company_name=settings.content.company_name,
