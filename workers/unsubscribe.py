@@ -14,8 +14,17 @@ wrong namespace or a lead id that is not its workflow's; Temporal unreachable), 
 answer is still "you are unsubscribed", which holds, and the failure is logged at ERROR:
 the workflow closes itself at its next touch, which is skipped as suppressed.
 
+A POST without the RFC 8058 body (`List-Unsubscribe=One-Click`) unsubscribes too: the
+signed token is the consent, and a mail client that posts an empty body still means it.
 GET only shows a page with that button: mail scanners and link previewers follow every
-GET, and a GET that unsubscribed would unsubscribe people who never asked.
+GET, and a GET that unsubscribed would unsubscribe people who never asked. HEAD answers
+as GET would, without the body.
+
+Each client address gets `rate_per_minute` requests (a token bucket, a full minute's
+worth at once); more are answered 429 with Retry-After. Mailbox providers send one-click
+POSTs for all their users from a few addresses: keep the limit above their peak. Behind a proxy every request
+comes from the proxy: with `forwarded_for`, the client is the last X-Forwarded-For entry,
+the one our proxy appended (only safe when the proxy always sets it).
 
 The answer never tells whether the lead exists: an unknown or closed lead gets the same
 "you are unsubscribed" page. The token (an HMAC-signed lead id, activities/common/tokens.py) is
@@ -33,7 +42,10 @@ import asyncio
 import hashlib
 import html
 import inspect
+import math
 import threading
+import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -58,6 +70,9 @@ DEFAULT_PORT = 8088
 MAX_TOKEN_LENGTH = 1024
 # An RFC 8058 body is one short form field; anything more is read and dropped up to here.
 MAX_BODY_BYTES = 64 * 1024
+DEFAULT_RATE_PER_MINUTE = 120
+# Bounds the limiter's memory; the least recently seen client is forgotten first.
+MAX_TRACKED_CLIENTS = 10_000
 
 SendUnsubscribe = Callable[[str, str], Awaitable[None] | None]
 """`send_unsubscribe(lead_id, event_id)`: tell the lead's workflow; an exception means
@@ -88,6 +103,42 @@ def signal_sender(client: TouchpointClient) -> Callable[[str, str], Coroutine[An
     return send
 
 
+class ClientLimiter:
+    """A token bucket per client, `per_minute` deep and refilled at `per_minute` a minute;
+    at most `max_clients` buckets are kept. Thread-safe: requests run on their own threads."""
+
+    def __init__(
+        self,
+        per_minute: int,
+        *,
+        max_clients: int = MAX_TRACKED_CLIENTS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if per_minute < 1 or max_clients < 1:
+            raise ValueError("the unsubscribe rate limit needs per_minute >= 1 and max_clients >= 1")
+        self._capacity = float(per_minute)
+        self._per_second = per_minute / 60
+        self._max_clients = max_clients
+        self._clock = clock
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._buckets)
+
+    def retry_after(self, client: str) -> int | None:
+        """None when `client` may go on (and its request is counted), else seconds to wait."""
+        with self._lock:
+            now = self._clock()
+            tokens, seen = self._buckets.pop(client, (self._capacity, now))
+            tokens = min(self._capacity, tokens + (now - seen) * self._per_second)
+            allowed = tokens >= 1
+            self._buckets[client] = (tokens - 1 if allowed else tokens, now)
+            while len(self._buckets) > self._max_clients:
+                self._buckets.popitem(last=False)
+            return None if allowed else max(1, math.ceil((1 - tokens) / self._per_second))
+
+
 class UnsubscribeServer:
     """Serves `/u/<token>` on host:port from a background thread.
 
@@ -107,6 +158,8 @@ class UnsubscribeServer:
         port: int = DEFAULT_PORT,
         company_name: str | None = None,
         send_timeout: float = 15.0,
+        rate_per_minute: int = DEFAULT_RATE_PER_MINUTE,
+        forwarded_for: bool = False,
     ) -> None:
         # Several secrets while one is rotated out: the links in older emails keep working.
         self._secrets = [secret] if isinstance(secret, str) else list(secret)
@@ -116,6 +169,8 @@ class UnsubscribeServer:
         self._ledger = ledger
         self._company_name = company_name
         self._send_timeout = send_timeout
+        self._limiter = ClientLimiter(rate_per_minute)
+        self._forwarded_for = forwarded_for
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         # Bound here, so a port in use fails the constructor, before anything else starts.
@@ -160,6 +215,13 @@ class UnsubscribeServer:
         self.stop()
 
     # ------------------------------------------------------------ per request
+
+    def retry_after(self, peer: str, forwarded_for: str | None) -> int | None:
+        """None when this client may go on, else the seconds it must wait."""
+        client = peer
+        if self._forwarded_for and forwarded_for:
+            client = forwarded_for.rpartition(",")[2].strip() or peer
+        return self._limiter.retry_after(client)
 
     def lead_for(self, token: str) -> str | None:
         if not token or len(token) > MAX_TOKEN_LENGTH:
@@ -211,6 +273,7 @@ _BAD_TOKEN = (
     "browser, or reply to the email and ask to be unsubscribed.\n"
 )
 _TRY_AGAIN = "We could not record your request just now. Please try again in a few minutes.\n"
+_TOO_MANY = "Too many requests from your address. Please wait {seconds} seconds, then try again.\n"
 
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -253,6 +316,8 @@ class _UnsubscribeHandler(BaseHTTPRequestHandler):
     timeout = 30
 
     def do_GET(self) -> None:
+        if self._limited():
+            return
         token = self._token()
         if token is None:
             return self._reply(HTTPStatus.NOT_FOUND, "Not found.\n")
@@ -262,8 +327,13 @@ class _UnsubscribeHandler(BaseHTTPRequestHandler):
             return self._reply(HTTPStatus.BAD_REQUEST, _BAD_TOKEN)
         self._reply(HTTPStatus.OK, _confirm_page(token, app.company_name), html_page=True)
 
+    # The same status and headers as GET; _reply leaves the body out.
+    do_HEAD = do_GET
+
     def do_POST(self) -> None:
         self._drain_body()
+        if self._limited():
+            return
         token = self._token()
         if token is None:
             return self._reply(HTTPStatus.NOT_FOUND, "Not found.\n")
@@ -304,6 +374,14 @@ class _UnsubscribeHandler(BaseHTTPRequestHandler):
             self._log("unsubscribed", HTTPStatus.OK, lead_id=lead_id, event_id=event_id)
         self._reply(HTTPStatus.OK, _done_page(app.company_name), html_page=True)
 
+    def _limited(self) -> bool:
+        seconds = self.server.app.retry_after(self.client_address[0], self.headers.get("X-Forwarded-For"))
+        if seconds is None:
+            return False
+        self._log("unsubscribe request rate-limited", HTTPStatus.TOO_MANY_REQUESTS, retry_after=seconds)
+        self._reply(HTTPStatus.TOO_MANY_REQUESTS, _TOO_MANY.format(seconds=seconds), retry_after=seconds)
+        return True
+
     def _token(self) -> str | None:
         path = urlsplit(self.path).path
         if not path.startswith(UNSUBSCRIBE_PATH):
@@ -341,7 +419,8 @@ class _UnsubscribeHandler(BaseHTTPRequestHandler):
         if retry_after is not None:
             self.send_header("Retry-After", str(retry_after))
         self.end_headers()
-        self.wfile.write(body)
+        if self.command != "HEAD":
+            self.wfile.write(body)
 
     def _log(self, message: str, status: HTTPStatus, *, level: str = "info", **fields: Any) -> None:
         getattr(log, level)(message, method=self.command, status=int(status), **fields)
@@ -369,6 +448,8 @@ async def run_unsubscribe_server(settings: Settings) -> None:
             host=process.unsubscribe_host,
             port=process.unsubscribe_port,
             company_name=settings.content.company_name,
+            rate_per_minute=process.unsubscribe_rate_per_minute,
+            forwarded_for=process.unsubscribe_forwarded_for,
         )
     except OSError as err:
         log.error("cannot listen", host=process.unsubscribe_host, port=process.unsubscribe_port, error=str(err))

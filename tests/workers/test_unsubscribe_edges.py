@@ -20,7 +20,7 @@ from starter.client import TouchpointClient
 from starter.connection import connect
 from starter.errors import LeadNotFound
 from workers.settings import Settings
-from workers.unsubscribe import UnsubscribeServer, signal_sender
+from workers.unsubscribe import ClientLimiter, UnsubscribeServer, signal_sender
 
 SECRET = "edge-unsubscribe-secret"
 TOKEN = make_unsubscribe_token("crm-0042", SECRET)
@@ -137,3 +137,62 @@ async def test_a_lead_with_no_workflow_in_the_namespace_is_an_error_not_an_info(
 
     assert status == 200 and ledger.opt_out(lead_id) is not None
     assert [(e["log_level"], e.get("error")) for e in logs] == [("error", "LeadNotFound")]
+
+
+# ------------------------------------------------------------ finding 16
+
+
+def test_head_answers_like_get_without_a_body(server: UnsubscribeServer, signals: Signals) -> None:
+    get_status, page, get_headers = request(f"{server.url}/u/{TOKEN}")
+    status, body, headers = request(f"{server.url}/u/{TOKEN}", method="HEAD")
+
+    assert (status, body) == (200, "")
+    assert headers["Content-Type"] == get_headers["Content-Type"] and headers["Content-Length"] == str(len(page))
+    assert headers["Cache-Control"] == "no-store"
+    assert request(f"{server.url}/u/{TOKEN}x", method="HEAD")[:2] == (400, "")
+    assert signals.calls == []
+
+
+def test_a_post_without_the_one_click_body_still_unsubscribes(
+    server: UnsubscribeServer, signals: Signals, ledger: SqliteSendLedger
+) -> None:
+    status, page, _ = request(f"{server.url}/u/{TOKEN}", method="POST", body=b"")
+
+    assert status == 200 and "You are unsubscribed" in page
+    assert ledger.opt_out("crm-0042") is not None and len(signals.calls) == 1
+
+
+def test_a_client_over_the_limit_gets_a_clear_429(signals: Signals, ledger: SqliteSendLedger) -> None:
+    with UnsubscribeServer(
+        secret=SECRET, send_unsubscribe=signals, ledger=ledger, port=0, rate_per_minute=3
+    ) as server:
+        answers = [request(f"{server.url}/u/{TOKEN}", method="POST", body=ONE_CLICK) for _ in range(4)]
+        head = request(f"{server.url}/u/{TOKEN}", method="HEAD")
+
+    assert [status for status, _, _ in answers] == [200, 200, 200, 429]
+    _, text, headers = answers[3]
+    assert "Too many requests" in text and "wait 20 seconds" in text and headers["Retry-After"] == "20"
+    assert head[0] == 429 and len(signals.calls) == 3
+
+
+def test_behind_a_proxy_the_limit_is_per_forwarded_client(signals: Signals, ledger: SqliteSendLedger) -> None:
+    with UnsubscribeServer(
+        secret=SECRET, send_unsubscribe=signals, ledger=ledger, port=0, rate_per_minute=1, forwarded_for=True
+    ) as server:
+        url = f"{server.url}/u/{TOKEN}"
+        first = request(url, headers={"X-Forwarded-For": "198.51.100.7, 203.0.113.1"})
+        second = request(url, headers={"X-Forwarded-For": "198.51.100.7, 203.0.113.2"})
+        again = request(url, headers={"X-Forwarded-For": "198.51.100.9, 203.0.113.1"})
+
+    assert [first[0], second[0], again[0]] == [200, 200, 429]
+
+
+def test_the_limiter_refills_and_keeps_a_bounded_number_of_clients() -> None:
+    now = [0.0]
+    limiter = ClientLimiter(60, max_clients=2, clock=lambda: now[0])
+    assert [limiter.retry_after("a") for _ in range(61)][-2:] == [None, 1]
+    now[0] += 1
+    assert limiter.retry_after("a") is None
+    for client in ("b", "c", "d"):
+        limiter.retry_after(client)
+    assert len(limiter) == 2
