@@ -1,4 +1,6 @@
-"""Signed lead tokens: the one-click unsubscribe link and the per-lead reply-to address.
+"""Signed lead tokens: the one-click unsubscribe link and the per-lead reply-to address;
+and the keyed digests that must not be computable from public data: our Message-IDs
+(`message_id_digest`) and the recipient index's email address keys (`address_key`).
 
 Both carry the lead id in the clear with an HMAC-SHA256 of it, so whoever receives one
 (the unsubscribe endpoint, the reply ingestion) learns the lead without a lookup and
@@ -26,6 +28,8 @@ from email.utils import parseaddr
 _LEAD_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 _UNSUBSCRIBE = b"touchpoint-unsubscribe\x00"
 _REPLY = b"touchpoint-reply\x00"
+_MESSAGE_ID = b"touchpoint-message-id\x00"
+_ADDRESS = b"touchpoint-address\x00"
 UNSUBSCRIBE_PATH = "/u/"
 REPLY_LOCAL_PREFIX = "replies+"
 # 8 hex digits (32 bits) keep the address short; a guess still needs ~2^31 tries per lead,
@@ -63,6 +67,21 @@ def secret_weakness(secret: str) -> str | None:
     if len(set(secret)) < MIN_SECRET_DISTINCT:
         return f"it has only {len(set(secret))} distinct characters, at least {MIN_SECRET_DISTINCT} are needed"
     return None
+
+
+# ----------------------------------------------------------- keyed digests
+
+
+def message_id_digest(send_key: str, secret: str) -> str:
+    """32 hex digits for our Message-ID: send keys are public (lead id, step), so an
+    unkeyed hash of one would let anyone forge a reply into a lead's thread."""
+    return _mac(secret, _MESSAGE_ID, send_key).hex()[:32]
+
+
+def address_key(address: str, secret: str) -> str:
+    """The recipient index's key for an email address: keyed, so the index holds no
+    address anyone can recover by hashing a list of them. Case and spaces do not count."""
+    return _mac(secret, _ADDRESS, address.strip().lower()).hex()
 
 
 # ----------------------------------------------------------------- unsubscribe
