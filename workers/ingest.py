@@ -60,8 +60,7 @@ async def run_ingest(settings: Settings) -> None:
             '{"region": "us-east-1", "events_queue_url": "https://sqs…/touchpoint-events", '
             '"dead_letter_queue_url": "https://sqs…/touchpoint-events-dlq"}'
         )
-    token_secret = settings.delivery.token_secret
-    secrets = [token_secret.get_secret_value()] if token_secret else []
+    secrets = settings.delivery.token_secrets
     if config.replies_queue_url and not secrets:
         raise BadConfig(
             f"replies are matched by the signed reply-to address: set {env_name('token_secret')} "

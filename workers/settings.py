@@ -58,6 +58,12 @@ class ProcessSettings(BaseModel):
     )
     unsubscribe_host: str = "127.0.0.1"
     unsubscribe_port: int = Field(default=8088, ge=1, le=65535)
+    unsubscribe_rate_per_minute: int = Field(
+        default=120, ge=1, le=100_000, description="Requests per client address a minute; more get 429"
+    )
+    unsubscribe_forwarded_for: bool = Field(
+        default=False, description="Behind a proxy that always sets X-Forwarded-For: limit by its last entry"
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod

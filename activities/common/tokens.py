@@ -1,4 +1,6 @@
-"""Signed lead tokens: the one-click unsubscribe link and the per-lead reply-to address.
+"""Signed lead tokens: the one-click unsubscribe link and the per-lead reply-to address;
+and the keyed digests that must not be computable from public data: our Message-IDs
+(`message_id_digest`) and the recipient index's email address keys (`address_key`).
 
 Both carry the lead id in the clear with an HMAC-SHA256 of it, so whoever receives one
 (the unsubscribe endpoint, the reply ingestion) learns the lead without a lookup and
@@ -8,7 +10,8 @@ part of workflow ids already); no address or name is ever in a token.
 The two kinds are signed over different prefixes, so a reply address cannot be turned
 into an unsubscribe link or back. Tokens do not expire: an unsubscribe link must work
 for as long as the email can be read. To rotate the secret, sign with the new one and
-verify with `[new, old]` until the old emails no longer matter.
+verify with `[new, old]` until the old emails no longer matter (`split_secrets` reads
+that list from one setting, `secret_weakness` refuses secrets that could be guessed).
 
 Pure functions: no I/O, no clock; the unsubscribe endpoint (workers/unsubscribe.py)
 imports `verify_unsubscribe_token`.
@@ -25,6 +28,8 @@ from email.utils import parseaddr
 _LEAD_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 _UNSUBSCRIBE = b"touchpoint-unsubscribe\x00"
 _REPLY = b"touchpoint-reply\x00"
+_MESSAGE_ID = b"touchpoint-message-id\x00"
+_ADDRESS = b"touchpoint-address\x00"
 UNSUBSCRIBE_PATH = "/u/"
 REPLY_LOCAL_PREFIX = "replies+"
 # 8 hex digits (32 bits) keep the address short; a guess still needs ~2^31 tries per lead,
@@ -33,6 +38,10 @@ _REPLY_MAC_LENGTH = 8
 _REPLY_MAC = re.compile(rf"[0-9a-fA-F]{{{_REPLY_MAC_LENGTH}}}")
 # RFC 5321 4.5.3.1.1: a local part is at most 64 octets.
 _MAX_LOCAL_PART = 64
+# Tokens are in every email: a short or repetitive secret could be found offline from one.
+MIN_SECRET_LENGTH = 16
+MIN_SECRET_DISTINCT = 8
+GOOD_SECRET_HINT = "make one with `openssl rand -hex 32`"
 
 
 def _mac(secret: str, purpose: bytes, lead_id: str) -> bytes:
@@ -43,6 +52,36 @@ def _mac(secret: str, purpose: bytes, lead_id: str) -> bytes:
 
 def _secrets(secret: str | Sequence[str]) -> list[str]:
     return [secret] if isinstance(secret, str) else [s for s in secret if s]
+
+
+def split_secrets(value: str) -> list[str]:
+    """`new,old` → `["new", "old"]`: one setting holds every secret while one is rotated
+    out; the first signs, all verify. A single secret (no comma) is a list of one."""
+    return [part.strip() for part in value.split(",")]
+
+
+def secret_weakness(secret: str) -> str | None:
+    """Why `secret` is too weak to sign with, or None. Never quotes the secret."""
+    if len(secret) < MIN_SECRET_LENGTH:
+        return f"it has {len(secret)} characters, at least {MIN_SECRET_LENGTH} characters are needed"
+    if len(set(secret)) < MIN_SECRET_DISTINCT:
+        return f"it has only {len(set(secret))} distinct characters, at least {MIN_SECRET_DISTINCT} are needed"
+    return None
+
+
+# ----------------------------------------------------------- keyed digests
+
+
+def message_id_digest(send_key: str, secret: str) -> str:
+    """32 hex digits for our Message-ID: send keys are public (lead id, step), so an
+    unkeyed hash of one would let anyone forge a reply into a lead's thread."""
+    return _mac(secret, _MESSAGE_ID, send_key).hex()[:32]
+
+
+def address_key(address: str, secret: str) -> str:
+    """The recipient index's key for an email address: keyed, so the index holds no
+    address anyone can recover by hashing a list of them. Case and spaces do not count."""
+    return _mac(secret, _ADDRESS, address.strip().lower()).hex()
 
 
 # ----------------------------------------------------------------- unsubscribe

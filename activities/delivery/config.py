@@ -17,6 +17,7 @@ from pydantic import (
 )
 
 from activities.common.config import AWS_REGION, DOMAIN, HTTP_URL, FieldsError
+from activities.common.tokens import GOOD_SECRET_HINT, secret_weakness, split_secrets
 
 
 class SesConfig(BaseModel):
@@ -117,7 +118,8 @@ class SqsTaskQueueConfig(BaseModel):
 
 
 class DeliveryConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Errors never echo the input: token_secret is one of the fields.
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
     # Local files: where touches go when no provider is configured.
     var_dir: Path = Field(default=Path("var"), description="Directory for local files")
@@ -133,7 +135,11 @@ class DeliveryConfig(BaseModel):
     sns_sms: SnsSmsConfig | None = Field(default=None, description="Send texts through SNS")
     tasks_queue: SqsTaskQueueConfig | None = Field(default=None, description="Send rep tasks to SQS")
     token_secret: SecretStr | None = Field(
-        default=None, description="Signs unsubscribe links and reply-to addresses (activities/common/tokens.py)"
+        default=None,
+        description=(
+            "Signs unsubscribe links and reply-to addresses (activities/common/tokens.py); "
+            "`new,old` while rotating: the first signs, all verify"
+        ),
     )
     unsubscribe_base_url: str | None = Field(
         default=None,
@@ -151,11 +157,22 @@ class DeliveryConfig(BaseModel):
 
     @field_validator("token_secret")
     @classmethod
-    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
-        # Tokens are in every email: a short secret could be guessed from one offline.
-        if value is not None and len(value.get_secret_value()) < 16:
-            raise FieldsError("{token_secret} must be at least 16 characters (e.g. `openssl rand -hex 32`)")
+    def _strong(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return value
+        secrets = split_secrets(value.get_secret_value())
+        for number, secret in enumerate(secrets, 1):
+            # Which one, by position: the message must never quote a secret.
+            which = "{token_secret}" if len(secrets) == 1 else f"secret {number} of {{token_secret}}"
+            problem = "it is empty" if not secret else secret_weakness(secret)
+            if problem:
+                raise FieldsError(f"{which} is too weak: {problem}; {GOOD_SECRET_HINT}")
         return value
+
+    @property
+    def token_secrets(self) -> list[str]:
+        """Every token secret, the signing one first; empty when none is set."""
+        return split_secrets(self.token_secret.get_secret_value()) if self.token_secret else []
 
     @field_validator("unsubscribe_base_url")
     @classmethod

@@ -20,7 +20,7 @@ from temporalio import activity
 
 from activities.common.aws import aws_client
 from activities.common.logs import touch_log
-from activities.common.tokens import make_reply_address, unsubscribe_url
+from activities.common.tokens import address_key, make_reply_address, unsubscribe_url
 from activities.content.config import ContentConfig
 from activities.content.templates import TemplateRenderer
 from activities.content.touch import render_touch
@@ -77,7 +77,7 @@ class OutboxTransport:
         if path.exists():
             with path.open("rb") as file:
                 return str(BytesHeaderParser().parse(file)["Message-ID"])
-        eml = build_mime(message, message_id=our_message_id(message), in_reply_to=message.thread_with)
+        eml = build_mime(message, message_id=message.message_id, in_reply_to=message.thread_with)
         try:
             self.outbox_dir.mkdir(parents=True, exist_ok=True)
             _write_atomically(path, eml.as_bytes(policy=WIRE_POLICY))
@@ -183,7 +183,8 @@ class EmailActivities:
         config = self._config
         sender = self._content.sender_for(input.lead.owner)
         lead = input.lead
-        secret = config.token_secret.get_secret_value() if config.token_secret else None
+        # The first secret signs; the others only verify links already sent.
+        secret = next(iter(config.token_secrets), None)
         reply_to = None
         if secret and config.reply_to_domain:
             reply_to = make_reply_address(lead.id, secret, config.reply_to_domain)
@@ -191,6 +192,10 @@ class EmailActivities:
                 touch_log(input).warning("lead id too long for a reply address; replies go to the sender")
         # TouchInput.thread_with names the email this follow-up replies to.
         thread_with = input.thread_with if config.thread_follow_ups else None
+        if secret:
+            # Before the send: a reply can come back within seconds. A reply matched only by
+            # its thread must come from an address the lead was emailed at (inbound/judge.py).
+            self._ledger.record_recipient(Channel.EMAIL.value, address_key(lead.email, secret), lead.id)
         return OutgoingEmail(
             send_key=input.send_key,
             lead_id=lead.id,
@@ -209,6 +214,7 @@ class EmailActivities:
                 else None
             ),
             thread_with=thread_with,
+            message_id=our_message_id(input.send_key, sender.email, secret),
         )
 
 

@@ -14,6 +14,7 @@ from typing import Protocol
 
 from pydantic import BaseModel
 
+from activities.common.tokens import message_id_digest
 from activities.delivery.errors import DeliveryRejected, redact
 
 # Folding at 78 would turn a long URL or message id into RFC 2047 encoded-words, which
@@ -37,6 +38,8 @@ class OutgoingEmail(BaseModel):
     unsubscribe_url: str | None = None
     thread_with: str | None = None
     """The message id this transport returned for the touch this one follows up."""
+    message_id: str
+    """Our Message-ID (`our_message_id`), for the transports that keep it (outbox, SMTP)."""
 
 
 class EmailTransport(Protocol):
@@ -90,11 +93,18 @@ def build_mime(
     return eml
 
 
-def our_message_id(message: OutgoingEmail) -> str:
+def our_message_id(send_key: str, from_address: str, secret: str | None) -> str:
     """A Message-ID derived from the send key, for transports that keep ours (outbox, SMTP).
 
     The same touch always gets the same id, so if an in-doubt send is ever made twice,
-    receiving systems that collapse duplicate Message-IDs show it once.
+    receiving systems that collapse duplicate Message-IDs show it once. Keyed with the
+    token secret so that nobody can compute it from the public send key. Without a
+    secret (the local outbox demo) it is a plain hash, guessable; but then no reply is
+    read at all (the ingest needs the secret) and no address is in the recipient index,
+    so a thread match could close nothing.
     """
-    digest = hashlib.sha256(message.send_key.encode()).hexdigest()[:32]
-    return f"<tp.{digest}@{message.from_address.rpartition('@')[2]}>"
+    if secret:
+        digest = message_id_digest(send_key, secret)
+    else:
+        digest = hashlib.sha256(send_key.encode()).hexdigest()[:32]
+    return f"<tp.{digest}@{from_address.rpartition('@')[2]}>"

@@ -56,7 +56,6 @@ from activities.delivery.mime import (
     WIRE_POLICY,
     OutgoingEmail,
     build_mime,
-    our_message_id,
 )
 
 PAUSED_RETRY = timedelta(minutes=15)
@@ -72,7 +71,7 @@ class SesTransport:
     def send(self, message: OutgoingEmail) -> str:
         in_reply_to = self.header_message_id(message.thread_with) if message.thread_with else None
         # SES overwrites our Message-ID; it is there for the copy we would keep.
-        eml = build_mime(message, message_id=our_message_id(message), in_reply_to=in_reply_to)
+        eml = build_mime(message, message_id=message.message_id, in_reply_to=in_reply_to)
         tags = [{"Name": "send_key", "Value": tag_value(message.send_key)}]
         if message.lead_id:
             tags.append({"Name": "lead_id", "Value": tag_value(message.lead_id)})

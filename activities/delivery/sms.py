@@ -1,4 +1,5 @@
-"""SMS touches: only to a lead with a phone number and recorded consent.
+"""SMS touches: only to a lead with a phone number and recorded consent, and no opt-out
+in the send ledger.
 
 Locally the transport appends to a JSON-lines outbox; `activities.delivery.sns_sms` sends
 through Amazon SNS behind the same `SmsTransport` interface.
@@ -19,6 +20,7 @@ from activities.content.config import ContentConfig
 from activities.content.templates import TemplateRenderer
 from activities.content.touch import render_touch
 from activities.delivery.errors import DeliveryError
+from activities.delivery.suppression import OptOutList
 from activities.stores.ledger import SendLedger
 from workflows import names
 from workflows.models import Channel, Lead, TouchInput, TouchResult
@@ -79,12 +81,18 @@ class SmsActivities:
         self._renderer = renderer
         self._transport = transport
         self._content = content
-        # Where inbound texts (STOP, replies) find their lead: phone hash -> lead ids.
+        # Opt-outs, checked before every text, and where inbound texts (STOP, replies)
+        # find their lead: phone hash -> lead ids.
         self._ledger = ledger
 
     @activity.defn(name=names.SEND_SMS)
     def send_sms(self, input: TouchInput) -> TouchResult:
         log = touch_log(input)
+        # The same opt-outs as email: an unsubscribe link or a complaint stops texts too.
+        opted_out = OptOutList(self._ledger).check(input.lead) if self._ledger is not None else None
+        if opted_out is not None:
+            log.info("sms skipped: lead opted out", reason=opted_out.reason)
+            return TouchResult(send_key=input.send_key, status="skipped", detail=opted_out.detail)
         if reason := _cannot_text(input.lead):
             # Not an error: the cadence moves on and the touch is recorded as skipped.
             log.info("sms skipped", reason=reason)

@@ -29,7 +29,6 @@ from activities.delivery.mime import (
     WIRE_POLICY,
     OutgoingEmail,
     build_mime,
-    our_message_id,
 )
 
 MISCONFIGURED_RETRY = timedelta(minutes=15)
@@ -40,7 +39,7 @@ class SmtpTransport:
         self._config = config
 
     def send(self, message: OutgoingEmail) -> str:
-        message_id = our_message_id(message)
+        message_id = message.message_id
         # SMTP relays keep our Message-ID, so thread_with already is one.
         eml = build_mime(message, message_id=message_id, in_reply_to=message.thread_with)
         data = eml.as_bytes(policy=WIRE_POLICY)

@@ -27,6 +27,7 @@ from typing import Any
 import structlog
 
 from activities.common.phones import phone_key
+from activities.common.tokens import address_key
 from activities.inbound.clicks import ScannerDetector
 from activities.inbound.config import IngestConfig, QueueKind
 from activities.inbound.matching import match_reply
@@ -182,17 +183,34 @@ class Judge:
         received = _parse_time(mail_meta.get("timestamp")) or email.date or self._clock()
         text = strip_reply(email.text)
         verdict = classify(text, subject=email.subject, auto_headers=email.auto_headers, today=received.date())
+        intent, until = verdict.intent, verdict.until
+        explanation = f"{verdict.explanation} (matched by {matched_by})"
+        # A thread id alone is no proof of who wrote: anyone who saw it can quote it.
+        if matched_by == "thread" and not await asyncio.to_thread(self._emailed_at, lead_id, email.from_address):
+            intent, until = None, None
+            explanation = (
+                "for the rep, no intent applied: matched by thread only, and the sender is not "
+                f"an address this lead was emailed at (read as: {verdict.explanation})"
+            )
         payload: dict[str, Any] = {
             "event_id": bounded_event_id(f"reply:{provider_id}"),
             "text": text[:REPLY_TEXT_MAX],
             "received_at": received.isoformat(),
             "channel": "email",
-            "intent": verdict.intent,
-            "until": verdict.until.isoformat() if isinstance(verdict.until, date) else None,
-            "explanation": f"{verdict.explanation} (matched by {matched_by})"[:500],
+            "intent": intent,
+            "until": until.isoformat() if isinstance(until, date) else None,
+            "explanation": explanation[:500],
         }
-        self._stats[f"reply_{verdict.intent or 'for_rep'}"] += 1
+        self._stats[f"reply_{intent or 'for_rep'}"] += 1
         return Deliver([Signal(lead_id, names.SIGNAL_REPLY, payload)])
+
+    def _emailed_at(self, lead_id: str, address: str) -> bool:
+        """Whether the email activity recorded `address` for this lead (under any secret:
+        the index's keys are made with the signing secret of the day)."""
+        return any(
+            lead_id in self._ledger.leads_for_recipient("email", address_key(address, secret))
+            for secret in self._secrets
+        )
 
     async def _raw_mail(self, notification: dict[str, Any]) -> bytes:
         receipt = notification.get("receipt") or {}

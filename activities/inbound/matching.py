@@ -1,6 +1,7 @@
 """The lead an inbound reply belongs to: by the signed reply-to address it was sent to,
 else by the thread it answers (In-Reply-To/References against the send ledger's
-message ids). Never by the From address: anyone can write it.
+message ids). Never by the From address: anyone can write it; the judge only uses it to
+decide whether a reply matched by thread alone may act on the lead.
 """
 
 from __future__ import annotations

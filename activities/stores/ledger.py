@@ -39,7 +39,9 @@ get no email whatever the workflow thinks, checked before every send.
 Lookups for inbound events: `send_for_message` finds the send key (and so the lead) a
 reply's In-Reply-To/References names, by the message id recorded at mark or provider
 event; `leads_for_recipient` finds the leads texted at a phone number, recorded by the
-SMS activity under a hash (activities/sms_inbound.phone_key), never the number itself.
+SMS activity under a hash (activities/common/phones.phone_key), and the leads emailed at an
+address, recorded by the email activity under an HMAC (activities/common/tokens.address_key):
+never the number or the address itself.
 """
 
 import sqlite3

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from activities.common.phones import phone_key
-from activities.common.tokens import make_reply_address
+from activities.common.tokens import address_key, make_reply_address
 from activities.inbound.config import IngestConfig
 from activities.inbound.consumer import ClosedLead, Ingestor, NoSuchLead
 from activities.inbound.ses_events import Signal
@@ -289,6 +289,7 @@ async def test_a_reply_to_the_signed_address_reaches_its_lead_classified(queues,
 
 async def test_a_reply_is_matched_by_its_thread_when_the_address_is_not_signed(queues, aws, ledger, sent):
     ledger.mark_sent("crm-0777:00003:day-3-challenge", "0100019a-ses-000000")
+    ledger.record_recipient("email", address_key("dana@acme.example", SECRET), "crm-0777")
     ingestor = make_ingestor(queues, aws, ledger, sent)
     mail = reply_mail(
         "sales@harborview.example",

@@ -15,6 +15,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from activities.common.tokens import make_unsubscribe_token
+from activities.stores.ledger import SqliteSendLedger
 from starter.client import TouchpointClient
 from starter.connection import connect
 from workers.settings import Settings
@@ -56,10 +57,15 @@ def sent() -> Recorder:
 
 
 @pytest.fixture
-def server(sent: Recorder) -> Iterator[UnsubscribeServer]:
+def ledger(tmp_path: Path) -> SqliteSendLedger:
+    return SqliteSendLedger(tmp_path / "ledger.sqlite3")
+
+
+@pytest.fixture
+def server(sent: Recorder, ledger: SqliteSendLedger) -> Iterator[UnsubscribeServer]:
     # Port 0: the OS picks a free port; the server reports it.
     with UnsubscribeServer(
-        secret=SECRET, send_unsubscribe=sent, port=0, company_name="Harborview Operations Group"
+        secret=SECRET, send_unsubscribe=sent, ledger=ledger, port=0, company_name="Harborview Operations Group"
     ) as running:
         yield running
 
@@ -117,13 +123,13 @@ def test_other_paths_are_not_found(server: UnsubscribeServer, sent: Recorder) ->
     assert sent.calls == []
 
 
-def test_when_the_signal_cannot_be_sent_the_visitor_is_asked_to_try_again() -> None:
+def test_when_the_signal_cannot_be_sent_the_ledger_opt_out_still_unsubscribes(ledger: SqliteSendLedger) -> None:
     failing = Recorder(error=RuntimeError("Temporal unavailable"))
-    with UnsubscribeServer(secret=SECRET, send_unsubscribe=failing, port=0) as server:
-        status, text, headers = request(f"{server.url}/u/{TOKEN}", method="POST", body=ONE_CLICK)
+    with UnsubscribeServer(secret=SECRET, send_unsubscribe=failing, ledger=ledger, port=0) as server:
+        status, text, _ = request(f"{server.url}/u/{TOKEN}", method="POST", body=ONE_CLICK)
 
-    assert status == 503 and "try again" in text and headers["Retry-After"] == "60"
-    assert len(failing.calls) == 1
+    assert status == 200 and "You are unsubscribed" in text
+    assert len(failing.calls) == 1 and ledger.opt_out("crm-0042") is not None
 
 
 def test_logs_carry_the_lead_and_event_id_never_the_token(server: UnsubscribeServer) -> None:
@@ -140,14 +146,14 @@ def test_logs_carry_the_lead_and_event_id_never_the_token(server: UnsubscribeSer
     assert signature not in repr(logs)
 
 
-async def test_an_async_sender_runs_on_the_loop_that_started_the_server() -> None:
+async def test_an_async_sender_runs_on_the_loop_that_started_the_server(ledger: SqliteSendLedger) -> None:
     loop = asyncio.get_running_loop()
     calls: list[tuple[str, str, asyncio.AbstractEventLoop]] = []
 
     async def send(lead_id: str, event_id: str) -> None:
         calls.append((lead_id, event_id, asyncio.get_running_loop()))
 
-    server = UnsubscribeServer(secret=SECRET, send_unsubscribe=send, port=0)
+    server = UnsubscribeServer(secret=SECRET, send_unsubscribe=send, ledger=ledger, port=0)
     server.start()
     try:
         status, _, _ = await asyncio.to_thread(request, f"{server.url}/u/{TOKEN}", method="POST", body=ONE_CLICK)
@@ -164,7 +170,8 @@ async def test_a_post_closes_a_running_lead_as_unsubscribed(server_address: str,
     touchpoint = TouchpointClient(client, task_queue=settings.connection.task_queue)
     lead_id = f"unsub-test-{uuid.uuid4().hex[:8]}"
     token = make_unsubscribe_token(lead_id, SECRET)
-    server = UnsubscribeServer(secret=SECRET, send_unsubscribe=signal_sender(touchpoint), port=0)
+    ledger = SqliteSendLedger(tmp_path / "ledger.sqlite3")
+    server = UnsubscribeServer(secret=SECRET, send_unsubscribe=signal_sender(touchpoint), ledger=ledger, port=0)
 
     async with build_worker(client, settings, activities=load_activities(settings)):
         await touchpoint.enroll({"lead": {"id": lead_id, "email": "dana@acme.example"}, "mode": "follow_up"})
