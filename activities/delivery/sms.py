@@ -19,6 +19,7 @@ from activities.content.config import ContentConfig
 from activities.content.templates import TemplateRenderer
 from activities.content.touch import render_touch
 from activities.delivery.errors import DeliveryError
+from activities.delivery.fast_clock import refuse_fast_clock
 from activities.stores.ledger import SendLedger
 from workflows import names
 from workflows.models import Channel, Lead, TouchInput, TouchResult
@@ -41,6 +42,11 @@ class SmsNotSent(Exception):
 
 
 class SmsTransport(Protocol):
+    @property
+    def service(self) -> str | None:
+        """The real service texts go to, e.g. "SNS"; None for local files and emulators."""
+        ...
+
     def send(self, message: OutgoingSms) -> str:
         """Deliver once per send key and return the message id; a repeat returns the first id.
 
@@ -52,6 +58,8 @@ class SmsTransport(Protocol):
 
 class SmsOutboxTransport:
     """Appends one JSON line per send key instead of delivering the text."""
+
+    service = None
 
     def __init__(self, path: Path) -> None:
         self._outbox = JsonLines(path, key="send_key")
@@ -84,6 +92,7 @@ class SmsActivities:
 
     @activity.defn(name=names.SEND_SMS)
     def send_sms(self, input: TouchInput) -> TouchResult:
+        refuse_fast_clock(input, self._transport.service)
         log = touch_log(input)
         if reason := _cannot_text(input.lead):
             # Not an error: the cadence moves on and the touch is recorded as skipped.
