@@ -35,7 +35,7 @@ from starter.client import EnrollFailure, EnrollResult, TouchpointClient
 from starter.connection import TemporalConnection
 from starter.csv_import import BadRow, CsvLead, read_leads
 from starter.errors import InvalidInput, Location, TouchpointError, explain
-from starter.render import leads_table, state_view
+from starter.render import leads_table, state_view, stopped_line
 from starter.schema import write_schemas
 from starter.search_attributes import register_search_attributes
 from workflows.models import (
@@ -161,11 +161,20 @@ def _update(name: str, model: type[BaseModel], fields: Callable[[argparse.Namesp
 
 async def state(args: argparse.Namespace) -> int:
     touchpoint = await _connect(args)
-    _show_state(await touchpoint.state(args.lead), as_json=args.json)
+    lead = await touchpoint.state(args.lead)
+    stopped = await touchpoint.stopped(args.lead)
+    if args.json:
+        print(lead.model_dump_json(indent=2))
+        if stopped:
+            err.print(f"touchpoint: {stopped_line(stopped)}", markup=False)
+    else:
+        out.print(state_view(lead, stopped=stopped))
     return 0
 
 
 async def list_leads(args: argparse.Namespace) -> int:
+    if args.limit < 1:
+        raise InvalidInput(f"--limit must be at least 1, got {args.limit}")
     touchpoint = await _connect(args)
     leads = await touchpoint.list(mode=args.mode, owner=args.owner, segment=args.segment, limit=args.limit)
     if args.json:
@@ -486,7 +495,7 @@ def build_parser(
     p.add_argument("--mode", choices=[mode.value for mode in Mode])
     p.add_argument("--owner")
     p.add_argument("--segment")
-    p.add_argument("--limit", type=int, default=100)
+    p.add_argument("--limit", type=int, default=100, help="at most this many leads (at least 1; default 100)")
     p.add_argument("--json", action="store_true")
 
     p = commands.add_parser("setup", help="register the search attributes on a real cluster")

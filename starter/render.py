@@ -12,7 +12,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from starter.client import LeadSummary
+from starter.client import LeadSummary, RunStopped
 from workflows.models import LeadState
 
 # The newest rows are the ones a person acts on; the full history is in --json.
@@ -24,11 +24,21 @@ def when(moment: datetime | None) -> str:
     return f"{moment:%Y-%m-%d %H:%M:%S} UTC" if moment else "—"
 
 
-def state_view(state: LeadState) -> RenderableType:
+def stopped_line(stopped: RunStopped) -> str:
+    return (
+        f"lead {stopped.lead_id}'s workflow {stopped.how} at {when(stopped.at)}: "
+        "nothing runs for it, and the state shown is the last known"
+    )
+
+
+def state_view(state: LeadState, *, stopped: RunStopped | None = None) -> RenderableType:
+    """`stopped`: the workflow ended without closing the lead, so `state` is its last known."""
     facts = Table.grid(padding=(0, 2))
     facts.add_column(style="bold")
     facts.add_column()
     facts.add_row("lead", Text(state.lead_id))
+    if stopped:
+        facts.add_row("workflow", Text(f"{stopped.how} at {when(stopped.at)}: last known state below", style="bold red"))
     facts.add_row("mode", Text(state.mode.value, style="cyan"))
     if state.cadence:
         facts.add_row("cadence", Text(state.cadence))
