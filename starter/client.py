@@ -94,6 +94,7 @@ class LeadSummary:
     step: str | None
     owner: str | None
     segment: str | None
+    outcome: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -316,6 +317,7 @@ class TouchpointClient:
                         step=found.get(sa.LEAD_STEP),
                         owner=found.get(sa.LEAD_OWNER),
                         segment=found.get(sa.LEAD_SEGMENT),
+                        outcome=found.get(sa.LEAD_OUTCOME),
                     )
                 )
         except RPCError as error:

@@ -18,6 +18,7 @@ from workflows.models import LeadState
 # The newest rows are the ones a person acts on; the full history is in --json.
 SHOW_TOUCHES = 10
 SHOW_TRANSITIONS = 10
+SHOW_REJECTED = 10
 
 
 def when(moment: datetime | None) -> str:
@@ -50,6 +51,8 @@ def state_view(state: LeadState, *, stopped: RunStopped | None = None) -> Render
     facts.add_row("touches", Text(str(state.touches_total)))
     facts.add_row("transitions", Text(str(len(state.transitions))))
     facts.add_row("open tasks", Text(str(len(state.open_tasks))))
+    if state.rejected_events:
+        facts.add_row("rejected events", Text(str(len(state.rejected_events))))
     if state.snoozed_until:
         facts.add_row("snoozed until", Text(when(state.snoozed_until)))
     if state.pause_reason:
@@ -81,20 +84,33 @@ def state_view(state: LeadState, *, stopped: RunStopped | None = None) -> Render
         for task in state.open_tasks:
             tasks.add_row(task.task_id, task.kind, Text(task.title), when(task.created_at))
         parts.append(tasks)
+    if state.rejected_events:
+        rejected = Table(title="rejected events (newest last)", title_justify="left")
+        for column in ("signal", "event id", "error", "at"):
+            rejected.add_column(column)
+        # The workflow stores why an event was refused, never its values: safe to show.
+        for event in state.rejected_events[-SHOW_REJECTED:]:
+            rejected.add_row(event.signal, Text(event.event_id or "—"), Text(event.error), when(event.at))
+        parts.append(rejected)
     return Group(*parts)
 
 
-def leads_table(leads: Sequence[LeadSummary]) -> Table:
+def leads_table(leads: Sequence[LeadSummary], *, closed: bool = False) -> Table:
+    """`closed`: the leads are closed ones, so the table shows their outcome."""
     table = Table(title=f"{len(leads)} lead(s)", title_justify="left")
-    for column in ("lead", "mode", "step", "next touch", "owner", "segment"):
+    columns = ["lead", "mode", "step", "next touch", "owner", "segment"]
+    for column in [*columns, "outcome"] if closed else columns:
         table.add_column(column)
     for lead in leads:
-        table.add_row(
+        row = [
             lead.lead_id,
             lead.mode or "—",
             lead.step or "—",
             when(lead.next_touch_at),
             lead.owner or "—",
             lead.segment or "—",
-        )
+        ]
+        if closed:
+            row.append(lead.outcome or "—")
+        table.add_row(*row)
     return table
