@@ -35,7 +35,7 @@ from starter.client import EnrollFailure, EnrollResult, TouchpointClient
 from starter.connection import TemporalConnection
 from starter.csv_import import BadRow, CsvLead, read_leads
 from starter.errors import InvalidInput, Location, TouchpointError, explain
-from starter.render import leads_table, state_view
+from starter.render import leads_table, state_view, stopped_line
 from starter.schema import write_schemas
 from starter.search_attributes import register_search_attributes
 from workflows.models import (
@@ -153,7 +153,11 @@ def _update(name: str, model: type[BaseModel], fields: Callable[[argparse.Namesp
         # Checked before connecting, so a typo is reported even with no server running.
         update = _validated(model, given, field_name=_flag_of)
         touchpoint = await _connect(args)
-        _show_state(await getattr(touchpoint, name)(args.lead, update), as_json=False)
+        new_state = await getattr(touchpoint, name)(args.lead, update)
+        _show_state(new_state, as_json=False)
+        if name == "complete_task" and new_state.mode == Mode.AWAITING_REP:
+            # Completing a task never restarts automation: the rep decides when.
+            out.print(f"the lead still awaits its rep: `touchpoint resume {args.lead}` restarts its cadence", markup=False)
         return 0
 
     return command
@@ -161,17 +165,26 @@ def _update(name: str, model: type[BaseModel], fields: Callable[[argparse.Namesp
 
 async def state(args: argparse.Namespace) -> int:
     touchpoint = await _connect(args)
-    _show_state(await touchpoint.state(args.lead), as_json=args.json)
+    lead = await touchpoint.state(args.lead)
+    stopped = await touchpoint.stopped(args.lead)
+    if args.json:
+        print(lead.model_dump_json(indent=2))
+        if stopped:
+            err.print(f"touchpoint: {stopped_line(stopped)}", markup=False)
+    else:
+        out.print(state_view(lead, stopped=stopped))
     return 0
 
 
 async def list_leads(args: argparse.Namespace) -> int:
+    if args.limit < 1:
+        raise InvalidInput(f"--limit must be at least 1, got {args.limit}")
     touchpoint = await _connect(args)
     leads = await touchpoint.list(mode=args.mode, owner=args.owner, segment=args.segment, limit=args.limit)
     if args.json:
         print(json.dumps([asdict(lead) for lead in leads], default=datetime.isoformat, indent=2))
     else:
-        out.print(leads_table(leads))
+        out.print(leads_table(leads, closed=args.mode == Mode.CLOSED.value))
     return 0
 
 
@@ -217,7 +230,10 @@ def _flags_to_input(args: argparse.Namespace) -> dict[str, Any]:
         lead["sms_consent"] = True
     if args.attr:
         lead["attributes"] = _pairs(args.attr, flag="--attr")
-    enroll: dict[str, Any] = {"lead": lead, "mode": args.mode}
+    enroll: dict[str, Any] = {"lead": lead}
+    # Left out when not given, so a missing --mode reads as required, as --id and --email do.
+    if args.mode is not None:
+        enroll["mode"] = args.mode
     if args.context:
         enroll["context"] = _pairs(args.context, flag="--context")
     for name in ("follow_up_cadence", "nurture_cadence", "speedup"):
@@ -399,12 +415,16 @@ def build_parser(
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_commands(commands)
 
-    p = commands.add_parser("enroll", help="enroll leads from flags, --json or --csv")
+    def command(name: str, summary: str) -> argparse.ArgumentParser:
+        # The summary is also the first line of `touchpoint NAME --help`.
+        return commands.add_parser(name, help=summary, description=summary)
+
+    p = command("enroll", "enroll leads from flags, --json or --csv")
     p.set_defaults(run=enroll)
     p.add_argument("--csv", type=Path, metavar="FILE", help="a CSV of leads (see starter/examples/leads.csv)")
     p.add_argument("--json", type=Path, metavar="FILE|-", help="EnrollLead JSON (one object or a list); - for stdin")
-    p.add_argument("--id")
-    p.add_argument("--email")
+    p.add_argument("--id", help="the lead's CRM id (required with the lead flags)")
+    p.add_argument("--email", help="required with the lead flags")
     p.add_argument("--first-name")
     p.add_argument("--last-name")
     p.add_argument("--company")
@@ -413,14 +433,14 @@ def build_parser(
     p.add_argument("--sms-consent", action="store_true", help="the lead agreed to receive SMS")
     p.add_argument("--owner", help="rep id")
     p.add_argument("--segment")
-    p.add_argument("--mode", choices=["follow_up", "nurture"])
+    p.add_argument("--mode", choices=["follow_up", "nurture"], help="required with the lead flags")
     p.add_argument("--attr", action="append", metavar="NAME=VALUE", help="lead attribute for templates")
     p.add_argument("--context", action="append", metavar="NAME=VALUE", help="deal context for templates")
     p.add_argument("--follow-up-cadence")
     p.add_argument("--nurture-cadence")
     p.add_argument("--speedup", type=float, help="clock speed-up for every lead enrolled (1 = real time)")
 
-    p = commands.add_parser("reply", help="record a reply from the lead")
+    p = command("reply", "record a reply from the lead")
     p.set_defaults(run=reply)
     p.add_argument("lead")
     p.add_argument("--text", required=True)
@@ -428,14 +448,14 @@ def build_parser(
     p.add_argument("--channel", choices=["email", "sms"], default="email")
     p.add_argument("--event-id", help="deduplication key (default: a new uuid)")
 
-    p = commands.add_parser("trigger", help="send an external business event")
+    p = command("trigger", "send an external business event")
     p.set_defaults(run=trigger)
     p.add_argument("lead")
     p.add_argument("--name", required=True, help="e.g. funding_round")
     p.add_argument("--note", default="")
     p.add_argument("--event-id", help="deduplication key (default: a new uuid)")
 
-    p = commands.add_parser("snooze", help='"not now": check back later, then nurture')
+    p = command("snooze", '"not now": check back later, then nurture')
     p.set_defaults(run=_update("snooze", SnoozeInput, lambda a: {
         "months": a.months, "weeks": a.weeks, "days": a.days, "until": a.until, "reason": a.reason,
     }))  # fmt: skip
@@ -447,51 +467,51 @@ def build_parser(
     length.add_argument("--until", metavar="DATE", help="e.g. 2027-03-01")
     p.add_argument("--reason")
 
-    p = commands.add_parser("pause", help="stop automation until resumed (or --until)")
+    p = command("pause", "stop automation until resumed (or --until)")
     p.set_defaults(run=_update("pause", PauseInput, lambda a: {"reason": a.reason, "until": a.until}))
     p.add_argument("lead")
     p.add_argument("--reason", required=True)
     p.add_argument("--until", metavar="DATE", help="date or ISO date-time")
 
-    p = commands.add_parser("resume", help="resume a paused lead or one awaiting its rep")
+    p = command("resume", "resume a paused lead or one awaiting its rep")
     p.set_defaults(run=_update("resume", ResumeInput, lambda a: {"note": a.note}))
     p.add_argument("lead")
     p.add_argument("--note")
 
-    p = commands.add_parser("move", help="move the lead to follow-up or nurture")
+    p = command("move", "move the lead to follow-up or nurture")
     p.set_defaults(run=_update("move", MoveInput, lambda a: {"to": a.to, "reason": a.reason}))
     p.add_argument("lead")
     p.add_argument("--to", required=True, choices=["follow_up", "nurture"])
     p.add_argument("--reason")
 
-    p = commands.add_parser("close", help="close the lead: no automated touch ever again")
+    p = command("close", "close the lead: no automated touch ever again")
     p.set_defaults(run=_update("close", CloseInput, lambda a: {"outcome": a.outcome, "note": a.note}))
     p.add_argument("lead")
     p.add_argument("--outcome", required=True, choices=get_args(CloseOutcome))
     p.add_argument("--note")
 
-    p = commands.add_parser("complete-task", help="mark a rep task done")
+    p = command("complete-task", "mark a rep task done")
     p.set_defaults(run=_update("complete_task", CompleteTaskInput, lambda a: {"task_id": a.task_id, "result": a.result}))
     p.add_argument("lead")
     p.add_argument("--task-id", required=True)
     p.add_argument("--result")
 
-    p = commands.add_parser("state", help="show a lead's state")
+    p = command("state", "show a lead's state")
     p.set_defaults(run=state)
     p.add_argument("lead")
     p.add_argument("--json", action="store_true", help="the full LeadState as JSON")
 
-    p = commands.add_parser("list", help="list leads (running ones; --mode closed for closed)")
+    p = command("list", "list leads (running ones; --mode closed for closed)")
     p.set_defaults(run=list_leads)
     p.add_argument("--mode", choices=[mode.value for mode in Mode])
     p.add_argument("--owner")
     p.add_argument("--segment")
-    p.add_argument("--limit", type=int, default=100)
+    p.add_argument("--limit", type=int, default=100, help="at most this many leads (at least 1; default 100)")
     p.add_argument("--json", action="store_true")
 
-    p = commands.add_parser("setup", help="register the search attributes on a real cluster")
+    p = command("setup", "register the search attributes on a real cluster")
     p.set_defaults(run=setup)
 
-    p = commands.add_parser("schema", help="write the contract's JSON Schemas")
+    p = command("schema", "write the contract's JSON Schemas")
     p.add_argument("--out", type=Path, default=DEFAULT_SCHEMA_DIR, metavar="DIR")
     return parser

@@ -94,6 +94,25 @@ class LeadSummary:
     step: str | None
     owner: str | None
     segment: str | None
+    outcome: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunStopped:
+    """A lead whose workflow stopped without closing the lead: its state is the last known."""
+
+    lead_id: str
+    how: str  # terminated, failed, timed out, cancelled
+    at: datetime | None
+
+
+# How a run can end other than by closing the lead (completed) or continuing as new.
+_STOPPED = {
+    WorkflowExecutionStatus.TERMINATED: "terminated",
+    WorkflowExecutionStatus.FAILED: "failed",
+    WorkflowExecutionStatus.TIMED_OUT: "timed out",
+    WorkflowExecutionStatus.CANCELED: "cancelled",
+}
 
 
 class TouchpointClient:
@@ -269,6 +288,15 @@ class TouchpointClient:
         async with self._translated(lead_id, names.QUERY_STATE), self._answered(lead_id, names.QUERY_STATE):
             return await handle.query(names.QUERY_STATE, result_type=LeadState)
 
+    async def stopped(self, lead_id: str) -> RunStopped | None:
+        """How the lead's workflow stopped when it was terminated, failed, timed out or was
+        cancelled (its `state` still answers, but nothing runs); None otherwise."""
+        async with self._translated(lead_id, "describe"):
+            description = await self._describe(lead_id)
+        if description is None or description.status not in _STOPPED:
+            return None
+        return RunStopped(lead_id=lead_id, how=_STOPPED[description.status], at=description.close_time)
+
     async def list(
         self,
         *,
@@ -291,6 +319,7 @@ class TouchpointClient:
                         step=found.get(sa.LEAD_STEP),
                         owner=found.get(sa.LEAD_OWNER),
                         segment=found.get(sa.LEAD_SEGMENT),
+                        outcome=found.get(sa.LEAD_OUTCOME),
                     )
                 )
         except RPCError as error:

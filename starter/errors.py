@@ -10,6 +10,8 @@ from collections.abc import Callable, Sequence
 
 from pydantic import ValidationError
 
+from workflows import names
+
 
 class TouchpointError(Exception):
     """Base of every error the Touchpoint client raises on purpose."""
@@ -41,7 +43,10 @@ class TemporalUnavailable(TouchpointError):
 class LeadNotFound(TouchpointError):
     def __init__(self, lead_id: str) -> None:
         self.lead_id = lead_id
-        super().__init__(f"no lead {lead_id} is enrolled")
+        hint = ""
+        if (bare := names.lead_id_of(lead_id)) != lead_id:
+            hint = f": commands take the lead id, not the workflow id (lead-<id>); try {bare}"
+        super().__init__(f"no lead {lead_id} is enrolled{hint}")
 
 
 class LeadClosed(TouchpointError):
@@ -83,11 +88,25 @@ def dotted(location: Location) -> str:
     return ".".join(str(part) for part in location)
 
 
+_DATE_ERRORS = frozenset({"date_type", "date_parsing", "date_from_datetime_parsing", "date_from_datetime_inexact"})
+_DATETIME_ERRORS = frozenset({"datetime_type", "datetime_parsing", "datetime_from_date_parsing"})
+
+
+def _format_hint(error_type: str, location: Location) -> str:
+    """pydantic never says which format it wants; a person needs to be told."""
+    if error_type not in _DATE_ERRORS | _DATETIME_ERRORS:
+        return ""
+    # A `date | datetime` field fails once per member, each named at the end of the location.
+    if error_type in _DATETIME_ERRORS or location[-1:] in (("date",), ("datetime",)):
+        return " (write YYYY-MM-DD or YYYY-MM-DDTHH:MM, e.g. 2027-03-01)"
+    return " (write YYYY-MM-DD, e.g. 2027-03-01)"
+
+
 def explain(error: ValidationError, *, field_name: Callable[[Location], str] = dotted) -> str:
     """A pydantic error as 'field: message; field: message', without pydantic's noise."""
     parts: dict[str, str] = {}
     for detail in error.errors(include_url=False, include_input=False):
-        message = detail["msg"].removeprefix("Value error, ")
+        message = detail["msg"].removeprefix("Value error, ") + _format_hint(detail["type"], tuple(detail["loc"]))
         # A model-level rule (e.g. "exactly one of months, weeks…") has no field to name.
         field = field_name(tuple(detail["loc"])) if detail["loc"] else ""
         # One message per field: a union type (date | datetime) fails once per member.

@@ -12,23 +12,34 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from starter.client import LeadSummary
+from starter.client import LeadSummary, RunStopped
 from workflows.models import LeadState
 
 # The newest rows are the ones a person acts on; the full history is in --json.
 SHOW_TOUCHES = 10
 SHOW_TRANSITIONS = 10
+SHOW_REJECTED = 10
 
 
 def when(moment: datetime | None) -> str:
     return f"{moment:%Y-%m-%d %H:%M:%S} UTC" if moment else "—"
 
 
-def state_view(state: LeadState) -> RenderableType:
+def stopped_line(stopped: RunStopped) -> str:
+    return (
+        f"lead {stopped.lead_id}'s workflow {stopped.how} at {when(stopped.at)}: "
+        "nothing runs for it, and the state shown is the last known"
+    )
+
+
+def state_view(state: LeadState, *, stopped: RunStopped | None = None) -> RenderableType:
+    """`stopped`: the workflow ended without closing the lead, so `state` is its last known."""
     facts = Table.grid(padding=(0, 2))
     facts.add_column(style="bold")
     facts.add_column()
     facts.add_row("lead", Text(state.lead_id))
+    if stopped:
+        facts.add_row("workflow", Text(f"{stopped.how} at {when(stopped.at)}: last known state below", style="bold red"))
     facts.add_row("mode", Text(state.mode.value, style="cyan"))
     if state.cadence:
         facts.add_row("cadence", Text(state.cadence))
@@ -40,6 +51,8 @@ def state_view(state: LeadState) -> RenderableType:
     facts.add_row("touches", Text(str(state.touches_total)))
     facts.add_row("transitions", Text(str(len(state.transitions))))
     facts.add_row("open tasks", Text(str(len(state.open_tasks))))
+    if state.rejected_events:
+        facts.add_row("rejected events", Text(str(len(state.rejected_events))))
     if state.snoozed_until:
         facts.add_row("snoozed until", Text(when(state.snoozed_until)))
     if state.pause_reason:
@@ -71,20 +84,33 @@ def state_view(state: LeadState) -> RenderableType:
         for task in state.open_tasks:
             tasks.add_row(task.task_id, task.kind, Text(task.title), when(task.created_at))
         parts.append(tasks)
+    if state.rejected_events:
+        rejected = Table(title="rejected events (newest last)", title_justify="left")
+        for column in ("signal", "event id", "error", "at"):
+            rejected.add_column(column)
+        # The workflow stores why an event was refused, never its values: safe to show.
+        for event in state.rejected_events[-SHOW_REJECTED:]:
+            rejected.add_row(event.signal, Text(event.event_id or "—"), Text(event.error), when(event.at))
+        parts.append(rejected)
     return Group(*parts)
 
 
-def leads_table(leads: Sequence[LeadSummary]) -> Table:
+def leads_table(leads: Sequence[LeadSummary], *, closed: bool = False) -> Table:
+    """`closed`: the leads are closed ones, so the table shows their outcome."""
     table = Table(title=f"{len(leads)} lead(s)", title_justify="left")
-    for column in ("lead", "mode", "step", "next touch", "owner", "segment"):
+    columns = ["lead", "mode", "step", "next touch", "owner", "segment"]
+    for column in [*columns, "outcome"] if closed else columns:
         table.add_column(column)
     for lead in leads:
-        table.add_row(
+        row = [
             lead.lead_id,
             lead.mode or "—",
             lead.step or "—",
             when(lead.next_touch_at),
             lead.owner or "—",
             lead.segment or "—",
-        )
+        ]
+        if closed:
+            row.append(lead.outcome or "—")
+        table.add_row(*row)
     return table

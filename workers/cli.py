@@ -29,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_processes(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     for command, (summary, _) in PROCESSES.items():
-        commands.add_parser(command, help=summary)
+        commands.add_parser(command, help=summary, description=summary)
 
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:

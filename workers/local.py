@@ -176,7 +176,7 @@ def _banner(settings: Settings, lead_ids: list[str]) -> str:
         [
             "",
             "Touchpoint is running locally: one simulated day every 5 seconds.",
-            f"  Web UI:          {UI_URL}  (filter: LeadMode = \"nurture\")",
+            f"  Web UI:          {UI_URL}  (filter: ExecutionStatus = \"Running\" AND LeadMode = \"nurture\")",
             f"  Outbox (.eml):   {settings.delivery.outbox_dir}",
             f"  Example leads:   {', '.join(lead_ids) or 'none'}",
             f"  Send a command:  {command}",

@@ -22,6 +22,12 @@ PERSONAL_KEYS = frozenset({"email", "phone", "first_name", "last_name"})
 
 _HANDLER_NAME = "touchpoint"
 
+# Loggers that follow TOUCHPOINT_LOG_LEVEL. Every other one stays at INFO or above: at
+# DEBUG botocore logs SQS bodies and signing lines, and temporalio activity results.
+OWN_LOGGERS = ("touchpoint", "workers", "activities", "starter", "workflows")
+# Given their level as well, so their debug lines are not even built.
+NOISY_LOGGERS = ("botocore", "boto3", "urllib3", "s3transfer", "temporalio", "asyncio")
+
 
 def drop_personal_data(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     for key in PERSONAL_KEYS & event_dict.keys():
@@ -48,6 +54,10 @@ def lift_temporal_context(_logger: Any, _method: str, event_dict: MutableMapping
     if isinstance(workflow_id, str) and workflow_id.startswith("lead-"):
         event_dict.setdefault("lead_id", workflow_id.removeprefix("lead-"))
     return event_dict
+
+
+def is_own(name: str) -> bool:
+    return any(name == own or name.startswith(own + ".") for own in OWN_LOGGERS)
 
 
 def configure_logging(settings: Settings) -> None:
@@ -92,8 +102,13 @@ def configure_logging(settings: Settings) -> None:
     root = logging.getLogger()
     for old in [h for h in root.handlers if h.get_name() == _HANDLER_NAME]:
         root.removeHandler(old)
+    level = logging.getLevelName(settings.process.log_level)
+    floor = max(level, logging.INFO)
+    handler.addFilter(lambda record: record.levelno >= floor or is_own(record.name))
     root.addHandler(handler)
-    root.setLevel(settings.process.log_level)
+    root.setLevel(level)
+    for name in NOISY_LOGGERS:
+        logging.getLogger(name).setLevel(floor)
 
     # The same details arrive as structured fields (lift_temporal_context); appending
     # them to every message as well only doubles the line.

@@ -31,6 +31,7 @@ from activities.delivery.errors import (
     DeliveryError,
     without_addresses,
 )
+from activities.delivery.fast_clock import refuse_fast_clock
 from activities.delivery.mime import (
     WIRE_POLICY,
     EmailTransport,
@@ -69,6 +70,8 @@ __all__ = [
 class OutboxTransport:
     """Writes each email as `<send key>.eml` in a directory instead of delivering it."""
 
+    service = None
+
     def __init__(self, outbox_dir: Path) -> None:
         self.outbox_dir = outbox_dir
 
@@ -88,7 +91,7 @@ class OutboxTransport:
 
 
 class EmailActivities:
-    """`send_email`: ledger claim → suppression → render → transport → ledger mark.
+    """`send_email`: fast-clock check → ledger claim → suppression → render → transport → ledger mark.
 
     `ledger` defaults to a SQLite ledger beside the outbox directory, and `in_doubt_grace`
     to LedgerConfig's; `suppression` to the ledger's opt-out table alone
@@ -122,6 +125,7 @@ class EmailActivities:
 
     @activity.defn(name=names.SEND_EMAIL)
     def send_email(self, input: TouchInput) -> TouchResult:
+        refuse_fast_clock(input, self._transport.service)
         log = touch_log(input)
         key = input.send_key
         try:

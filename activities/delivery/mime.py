@@ -43,6 +43,11 @@ class OutgoingEmail(BaseModel):
 
 
 class EmailTransport(Protocol):
+    @property
+    def service(self) -> str | None:
+        """The real service messages go to, e.g. "SES"; None for local files and emulators."""
+        ...
+
     def send(self, message: OutgoingEmail) -> str:
         """Hand the message to the provider and return its message id.
 

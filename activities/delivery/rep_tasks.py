@@ -16,6 +16,7 @@ from activities.common.logs import activity_log
 from activities.content.config import ContentConfig
 from activities.content.templates import TemplateRenderer
 from activities.content.touch import render_touch
+from activities.delivery.fast_clock import refuse_fast_clock
 from workflows import names
 from workflows.models import RepTaskInput, TaskKind, TouchResult
 
@@ -36,6 +37,11 @@ class OutgoingTask(BaseModel):
 
 
 class TaskSink(Protocol):
+    @property
+    def service(self) -> str | None:
+        """The real service tasks go to, e.g. "SQS"; None for local files and emulators."""
+        ...
+
     def create(self, task: OutgoingTask) -> None:
         """Create the task; creating a task_id that already exists changes nothing."""
         ...
@@ -43,6 +49,8 @@ class TaskSink(Protocol):
 
 class JsonlTaskSink:
     """One JSON object per line: task_id, kind, lead_id, owner, title, body, created_at[, due_at]."""
+
+    service = None
 
     def __init__(self, path: Path) -> None:
         self._tasks = JsonLines(path, key="task_id")
@@ -61,6 +69,7 @@ class RepTaskActivities:
     def create_rep_task(self, input: RepTaskInput) -> TouchResult:
         touch = input.touch
         if touch is not None:
+            refuse_fast_clock(touch, self._sink.service)
             rendered = render_touch(self._renderer, self._content, touch, touch.step.channel)
             title, body = rendered.subject, rendered.text
         else:

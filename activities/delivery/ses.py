@@ -68,6 +68,10 @@ class SesTransport:
         self._ses = client
         self._config = config
 
+    @property
+    def service(self) -> str | None:
+        return None if self._config.endpoint_url else "SES"
+
     def send(self, message: OutgoingEmail) -> str:
         in_reply_to = self.header_message_id(message.thread_with) if message.thread_with else None
         # SES overwrites our Message-ID; it is there for the copy we would keep.

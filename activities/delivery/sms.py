@@ -20,6 +20,7 @@ from activities.content.config import ContentConfig
 from activities.content.templates import TemplateRenderer
 from activities.content.touch import render_touch
 from activities.delivery.errors import DeliveryError
+from activities.delivery.fast_clock import refuse_fast_clock
 from activities.delivery.suppression import OptOutList
 from activities.stores.ledger import SendLedger
 from workflows import names
@@ -43,6 +44,11 @@ class SmsNotSent(Exception):
 
 
 class SmsTransport(Protocol):
+    @property
+    def service(self) -> str | None:
+        """The real service texts go to, e.g. "SNS"; None for local files and emulators."""
+        ...
+
     def send(self, message: OutgoingSms) -> str:
         """Deliver once per send key and return the message id; a repeat returns the first id.
 
@@ -54,6 +60,8 @@ class SmsTransport(Protocol):
 
 class SmsOutboxTransport:
     """Appends one JSON line per send key instead of delivering the text."""
+
+    service = None
 
     def __init__(self, path: Path) -> None:
         self._outbox = JsonLines(path, key="send_key")
@@ -87,6 +95,7 @@ class SmsActivities:
 
     @activity.defn(name=names.SEND_SMS)
     def send_sms(self, input: TouchInput) -> TouchResult:
+        refuse_fast_clock(input, self._transport.service)
         log = touch_log(input)
         # The same opt-outs as email: an unsubscribe link or a complaint stops texts too.
         opted_out = OptOutList(self._ledger).check(input.lead) if self._ledger is not None else None

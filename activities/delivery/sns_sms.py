@@ -63,11 +63,16 @@ class SnsSmsTransport:
     def __init__(self, client: Any, config: SnsSmsConfig) -> None:
         self._sns = client
         self._attributes = _message_attributes(config)
+        self._emulated = config.endpoint_url is not None
 
     @classmethod
     def from_config(cls, config: SnsSmsConfig) -> SnsSmsTransport:
         """With its own client for `config.region` (and `config.endpoint_url` in tests)."""
         return cls(aws_client("sns", region=config.region, endpoint_url=config.endpoint_url), config)
+
+    @property
+    def service(self) -> str | None:
+        return None if self._emulated else "SNS"
 
     def send(self, message: OutgoingSms) -> str:
         log = activity_log(lead_id=message.lead_id, send_key=message.send_key)

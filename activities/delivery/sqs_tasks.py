@@ -33,15 +33,22 @@ class SqsTaskSink:
     one attempt per call, so Temporal's retry policy is the only one; an SQS error is
     raised as it is and the activity is retried."""
 
-    def __init__(self, client: Any, queue_url: str) -> None:
+    def __init__(self, client: Any, queue_url: str, *, emulated: bool = False) -> None:
+        """`emulated`: the client reaches an emulator (moto), not AWS."""
         self._sqs = client
         self._queue_url = queue_url
         self._fifo = queue_url.rstrip("/").endswith(".fifo")
+        self._emulated = emulated
 
     @classmethod
     def from_config(cls, config: SqsTaskQueueConfig) -> SqsTaskSink:
         """With its own client for `config.region` (and `config.endpoint_url` in tests)."""
-        return cls(aws_client("sqs", region=config.region, endpoint_url=config.endpoint_url), config.queue_url)
+        client = aws_client("sqs", region=config.region, endpoint_url=config.endpoint_url)
+        return cls(client, config.queue_url, emulated=config.endpoint_url is not None)
+
+    @property
+    def service(self) -> str | None:
+        return None if self._emulated else "SQS"
 
     @property
     def fifo(self) -> bool:
