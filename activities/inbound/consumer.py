@@ -92,14 +92,15 @@ class Ingestor:
             MessageSystemAttributeNames=["ApproximateReceiveCount"],
         )
         messages = response.get("Messages", [])
-        if kind == "events":
-            # Every click of the batch is seen before any is judged (scanner bursts).
-            for message in messages:
-                self._judge.note_click(message.get("Body", ""))
+        # Every message of the batch is admitted before any is judged (every click seen:
+        # scanner bursts); one that fails here is finished alone and the rest go on.
+        refused = await asyncio.gather(*(self._admit(kind, m) for m in messages))
+        admitted = [m for m, outcome in zip(messages, refused) if outcome is None]
         # The batch's signals go out together (the workflow takes events in any order);
         # a message is deleted only once its own signal was accepted.
-        results = await asyncio.gather(*(self._process(kind, url, m) for m in messages))
-        await self._delete_batch(url, [m for m, (_, done) in zip(messages, results) if done])
+        results = await asyncio.gather(*(self._process(kind, url, m) for m in admitted))
+        finished = [(m, r) for m, r in zip(messages, refused) if r is not None] + list(zip(admitted, results))
+        await self._delete_batch(url, [m for m, (_, done) in finished if done])
         return len(messages)
 
     async def _delete_batch(self, queue_url: str, messages: list[dict[str, Any]]) -> None:
@@ -148,23 +149,37 @@ class Ingestor:
 
     async def handle(self, kind: QueueKind, queue_url: str, message: dict[str, Any]) -> str:
         """Judge, signal and acknowledge one SQS message. Returns what happened to it."""
-        label, done = await self._process(kind, queue_url, message)
+        label, done = await self._admit(kind, message) or await self._process(kind, queue_url, message)
         if done:
             await self._delete(queue_url, message["ReceiptHandle"])
         return label
 
-    async def _process(self, kind: QueueKind, queue_url: str, message: dict[str, Any]) -> tuple[str, bool]:
-        """What happened to the message, and whether it may now be deleted."""
-        body = message.get("Body", "")
-        receives = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
+    async def _admit(self, kind: QueueKind, message: dict[str, Any]) -> tuple[str, bool] | None:
+        """None when the message may be judged, else what happened to it (as `_process`)."""
         self.stats["received"] += 1
+        if kind != "events":
+            return None
         try:
-            outcome = await self._judge.outcome(kind, body)
-        except (MalformedEvent, ReplyParseError) as err:
-            await self._dead_letter(kind, message, f"unreadable {kind} message: {err}")
-            return "dead_lettered", True
+            self._judge.note_click(message.get("Body", ""))
+        except Exception as err:  # parsing alone, no I/O: it would fail the same way every time
+            return await self._dead_lettered(kind, message, f"unreadable {kind} message: {type(err).__name__}: {err}")
+        return None
+
+    async def _process(self, kind: QueueKind, queue_url: str, message: dict[str, Any]) -> tuple[str, bool]:
+        """What happened to the message, and whether it may now be deleted. Never raises
+        an Exception: whatever fails stays with this message, not its batch."""
+        receives = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
+        try:
+            return await self._judged(kind, queue_url, message)
         except Exception as err:
             return await self._failed(kind, message, receives, err)
+
+    async def _judged(self, kind: QueueKind, queue_url: str, message: dict[str, Any]) -> tuple[str, bool]:
+        try:
+            outcome = await self._judge.outcome(kind, message.get("Body", ""))
+        except (MalformedEvent, ReplyParseError, RecursionError) as err:
+            # A RecursionError is the message's shape (nesting), not a passing fault.
+            return await self._dead_lettered(kind, message, f"unreadable {kind} message: {err}")
         if isinstance(outcome, Defer):
             self.stats["deferred"] += 1
             log.debug("message put back", queue=kind, reason=outcome.reason, seconds=outcome.seconds)
@@ -184,10 +199,7 @@ class Ingestor:
                 await self._signal(signal)
         except InvalidSignal as err:
             # Our parser built a payload the contract refuses: a bug, kept for a human.
-            await self._dead_letter(kind, message, f"{kind} message gave an invalid signal: {err}")
-            return "dead_lettered", True
-        except Exception as err:
-            return await self._failed(kind, message, receives, err)
+            return await self._dead_lettered(kind, message, f"{kind} message gave an invalid signal: {err}")
         return ("signalled" if outcome.signals else "recorded"), True
 
     async def _signal(self, signal: Signal) -> None:
@@ -221,10 +233,9 @@ class Ingestor:
         self, kind: QueueKind, message: dict[str, Any], receives: int, err: Exception
     ) -> tuple[str, bool]:
         if receives >= self.config.max_receives:
-            await self._dead_letter(
+            return await self._dead_lettered(
                 kind, message, f"failed {receives} times, last: {type(err).__name__}: {err}"
             )
-            return "dead_lettered", True
         self.stats["retried"] += 1
         log.warning(
             "event not handled; SQS will deliver it again",
@@ -238,11 +249,24 @@ class Ingestor:
     async def _delete(self, queue_url: str, receipt: str) -> None:
         await asyncio.to_thread(self._sqs.delete_message, QueueUrl=queue_url, ReceiptHandle=receipt)
 
-    async def _dead_letter(self, kind: QueueKind, message: dict[str, Any], reason: str) -> None:
-        """Keep the untouched body with the reason; the caller then deletes the original."""
+    async def _dead_lettered(self, kind: QueueKind, message: dict[str, Any], reason: str) -> tuple[str, bool]:
+        """Keep the untouched body with the reason, so the caller deletes the original; if
+        the dead-letter queue cannot take it, the original stays for SQS to deliver again."""
         reason = reason[:_REASON_MAX]
+        try:
+            await self._dead_letter(kind, message, reason)
+        except Exception as err:
+            self.stats["retried"] += 1
+            log.warning(
+                "cannot write to the dead-letter queue; SQS will deliver the message again",
+                queue=kind, reason=reason, error_type=type(err).__name__, error=str(err)[:300],
+            )
+            return "retried", False
         self.stats["dead_lettered"] += 1
         log.warning("message sent to the dead-letter queue", queue=kind, reason=reason)
+        return "dead_lettered", True
+
+    async def _dead_letter(self, kind: QueueKind, message: dict[str, Any], reason: str) -> None:
         await asyncio.to_thread(
             self._sqs.send_message,
             QueueUrl=self.config.dead_letter_queue_url,

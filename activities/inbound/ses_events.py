@@ -254,6 +254,8 @@ def _json_object(text: str, what: str) -> dict[str, Any]:
         document = json.loads(text)
     except (TypeError, ValueError) as err:
         raise MalformedEvent(f"{what} is not JSON: {err}") from None
+    except RecursionError:
+        raise MalformedEvent(f"{what} is JSON nested too deeply to read") from None
     if not isinstance(document, dict):
         raise MalformedEvent(f"{what} is a JSON {type(document).__name__}, not an object")
     return document
