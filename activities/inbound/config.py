@@ -30,6 +30,10 @@ class IngestConfig(BaseModel):
     scanner_after_delivery_seconds: float = Field(default=10.0, ge=0, le=3600)
     remember_event_ids: int = Field(default=100_000, ge=0)
     report_every_seconds: float = Field(default=60.0, gt=0)
+    verify_sns_signatures: bool = Field(
+        default=True,
+        description="Check every message's SNS signature; off only for emulators (moto) that do not sign",
+    )
 
     @model_validator(mode="after")
     def _some_queue(self) -> "IngestConfig":

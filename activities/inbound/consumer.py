@@ -8,6 +8,8 @@ Delivery guarantees, message by message:
   again after the visibility timeout, and the event id (derived from the provider's)
   makes the second signal a no-op in the workflow. Ids signalled recently are also
   remembered here, so a redelivery usually costs no signal at all.
+- A message SNS did not provably sign (`sns_signatures`) goes to the dead-letter queue
+  with the reason, before anything in it is read: no signal, no ledger write.
 - A message that cannot be parsed goes to the dead-letter queue with the reason as a
   message attribute, then is deleted: it would fail the same way forever.
 - An event for an unknown or closed lead, mail that is not ours, or a reply we cannot
@@ -36,7 +38,8 @@ import structlog
 from activities.inbound.config import IngestConfig, QueueKind
 from activities.inbound.judge import Defer, Drop, Judge
 from activities.inbound.replies import ReplyParseError
-from activities.inbound.ses_events import MalformedEvent, Signal
+from activities.inbound.ses_events import MalformedEvent, Signal, json_body
+from activities.inbound.sns_signatures import CertificateFetcher, SignatureInvalid, SnsVerifier
 from activities.stores.ledger import SendLedger
 
 log = structlog.get_logger("touchpoint.ingest")
@@ -70,8 +73,15 @@ class Ingestor:
         reply_secrets: list[str],
         s3: Any = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        fetch_certificate: CertificateFetcher | None = None,
     ) -> None:
+        if config.verify_sns_signatures and fetch_certificate is None:
+            raise ValueError(
+                "verify_sns_signatures is on: pass fetch_certificate (sns_signatures.fetch_certificate "
+                "in production), or turn verification off for an emulator that does not sign"
+            )
         self.config = config
+        self._verifier = SnsVerifier(fetch_certificate) if config.verify_sns_signatures and fetch_certificate else None
         self._sqs = sqs
         self._send = send
         self._recent: OrderedDict[str, None] = OrderedDict()
@@ -117,6 +127,12 @@ class Ingestor:
             log.warning("could not delete a handled message", code=failed.get("Code"), error=failed.get("Message"))
 
     async def run(self, stop: asyncio.Event) -> None:
+        if self._verifier is None:
+            log.warning(
+                "SNS signatures are NOT checked (verify_sns_signatures is false): anyone who can write "
+                "to the queues can close leads and write opt-outs; each such message is counted as "
+                "`unverified`. Turn it on everywhere but emulators."
+            )
         loops = [asyncio.create_task(self._loop(kind, stop), name=f"ingest-{kind}") for kind in self.config.queues()]
         reporter = asyncio.create_task(self._report(stop))
         try:
@@ -157,13 +173,35 @@ class Ingestor:
     async def _admit(self, kind: QueueKind, message: dict[str, Any]) -> tuple[str, bool] | None:
         """None when the message may be judged, else what happened to it (as `_process`)."""
         self.stats["received"] += 1
+        body = message.get("Body", "")
+        try:
+            await self._verify(body)
+        except SignatureInvalid as err:
+            return await self._dead_lettered(kind, message, f"{kind} message failed the SNS signature check: {err}")
+        except MalformedEvent as err:
+            return await self._dead_lettered(kind, message, f"unreadable {kind} message: {err}")
+        except Exception as err:  # SNS's certificate out of reach: SQS delivers the message again
+            receives = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
+            return await self._failed(kind, message, receives, err)
         if kind != "events":
             return None
         try:
-            self._judge.note_click(message.get("Body", ""))
+            self._judge.note_click(body)
         except Exception as err:  # parsing alone, no I/O: it would fail the same way every time
             return await self._dead_lettered(kind, message, f"unreadable {kind} message: {type(err).__name__}: {err}")
         return None
+
+    async def _verify(self, body: str) -> None:
+        if self._verifier is None:
+            self.stats["unverified"] += 1
+            return
+        envelope = json_body(body)
+        if "Type" not in envelope:
+            raise SignatureInvalid(
+                "no SNS envelope, so no signature to check (raw message delivery?): turn RawMessageDelivery "
+                "off on the queue's SNS subscription"
+            )
+        await self._verifier.verify(envelope)
 
     async def _process(self, kind: QueueKind, queue_url: str, message: dict[str, Any]) -> tuple[str, bool]:
         """What happened to the message, and whether it may now be deleted. Never raises

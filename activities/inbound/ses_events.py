@@ -19,8 +19,8 @@ redelivered event gets the same id and the workflow drops the copy:
 | Open, DeliveryDelay, Subscription | `…:<type>:<timestamp>` | one per open, retry or change |
 | Click | `…:click:<timestamp>:<hash of the link>` | one per link and moment |
 
-Signature checking of SNS envelopes is not done here: the consumer reads from an SQS
-queue (or endpoint) that only the topic can write to.
+Signature checking of SNS envelopes is not done here: the consumer checks every
+message before it is parsed (`sns_signatures`).
 """
 
 from __future__ import annotations
@@ -103,9 +103,14 @@ class SesEvent:
     ip: str | None
 
 
+def json_body(body: str) -> dict[str, Any]:
+    """The body as a JSON object; MalformedEvent when it is not one."""
+    return _json_object(body, "the body")
+
+
 def unwrap_sns(body: str) -> dict[str, Any]:
     """The message inside an SNS `Notification` envelope, or `body` itself (raw delivery)."""
-    document = _json_object(body, "the body")
+    document = json_body(body)
     kind = document.get("Type")
     if kind is None:
         return document

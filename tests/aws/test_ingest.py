@@ -102,6 +102,7 @@ def make_ingestor(queues: Queues, aws: str, ledger, sent: Sent, aws_client=None,
         sms_queue_url=queues.sms,
         dead_letter_queue_url=queues.dlq,
         wait_seconds=0,
+        verify_sns_signatures=False,  # moto's SNS does not sign with a real key
         **overrides,
     )
     return Ingestor(
