@@ -36,7 +36,7 @@ from typing import Any
 import structlog
 
 from activities.inbound.config import IngestConfig, QueueKind
-from activities.inbound.judge import Defer, Drop, Judge
+from activities.inbound.judge import Defer, Drop, Judge, Refused
 from activities.inbound.replies import ReplyParseError
 from activities.inbound.ses_events import MalformedEvent, Signal, json_body
 from activities.inbound.sns_signatures import CertificateFetcher, SignatureInvalid, SnsVerifier
@@ -218,6 +218,8 @@ class Ingestor:
         except (MalformedEvent, ReplyParseError, RecursionError) as err:
             # A RecursionError is the message's shape (nesting), not a passing fault.
             return await self._dead_lettered(kind, message, f"unreadable {kind} message: {err}")
+        except Refused as err:
+            return await self._dead_lettered(kind, message, f"refused {kind} message: {err}")
         if isinstance(outcome, Defer):
             self.stats["deferred"] += 1
             log.debug("message put back", queue=kind, reason=outcome.reason, seconds=outcome.seconds)

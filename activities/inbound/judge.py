@@ -11,7 +11,8 @@ The consumer reads three queues fed by SNS:
 
 Judging records what the ledger must know (a send's provider id, an opt-out) before
 any signal goes out, and tells scanner clicks from people's (`clicks`). What cannot be
-parsed raises (MalformedEvent, ReplyParseError) and the consumer dead-letters it.
+parsed raises (MalformedEvent, ReplyParseError), what must not be done raises Refused
+(an S3 bucket not in `inbound_buckets`), and the consumer dead-letters it.
 """
 
 from __future__ import annotations
@@ -70,6 +71,10 @@ class Defer:
 
 
 Outcome = Deliver | Drop | Defer
+
+
+class Refused(Exception):
+    """The message is readable but asks for what we must not do; the message says what to set."""
 
 
 class Judge:
@@ -206,6 +211,7 @@ class Judge:
                     raise MalformedEvent(f"content is not valid base64: {err}") from None
             return content.encode("utf-8", "surrogateescape")
         if action.get("type") == "S3" and action.get("bucketName") and action.get("objectKey"):
+            self._allowed_bucket(action["bucketName"])
             if self._s3 is None:
                 raise MalformedEvent("mail stored in S3 but the ingest has no S3 client configured")
             response = await asyncio.to_thread(
@@ -215,6 +221,22 @@ class Judge:
         raise MalformedEvent(
             "inbound mail notification has neither 'content' (SNS action) nor an S3 action naming the object"
         )
+
+    def _allowed_bucket(self, bucket: Any) -> None:
+        """Only the receipt rule's bucket: a notification naming another would make any
+        object we can read a reply."""
+        allowed = self._config.inbound_buckets
+        if not allowed:
+            raise Refused(
+                f"inbound mail is stored in S3 bucket {str(bucket)[:63]!r}, but no bucket is allowed: set "
+                "inbound_buckets in TOUCHPOINT_INGEST to the bucket(s) your SES receipt rule writes to"
+            )
+        if bucket not in allowed:
+            raise Refused(
+                f"inbound mail notification names S3 bucket {str(bucket)[:63]!r}, which is not in inbound_buckets "
+                f"({', '.join(allowed)}); if SES's receipt rule writes there, add it to inbound_buckets in "
+                "TOUCHPOINT_INGEST"
+            )
 
 
 def _parse_time(value: Any) -> datetime | None:

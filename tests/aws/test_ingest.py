@@ -327,7 +327,7 @@ async def test_large_mail_is_read_from_s3(queues, aws, ledger, sent, aws_client)
     s3.create_bucket(Bucket="touchpoint-inbound")
     to = make_reply_address("crm-0042", SECRET, "reply.harborview.example")
     s3.put_object(Bucket="touchpoint-inbound", Key="mail/abc", Body=reply_mail(to, "Yes, let's set up a call next week.").encode())
-    ingestor = make_ingestor(queues, aws, ledger, sent, aws_client=aws_client)
+    ingestor = make_ingestor(queues, aws, ledger, sent, aws_client=aws_client, inbound_buckets=["touchpoint-inbound"])
     queues.put(queues.replies, received("", s3=("touchpoint-inbound", "mail/abc")))
     await drain(ingestor, "replies")
     (signal,) = sent.signals
