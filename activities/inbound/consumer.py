@@ -127,6 +127,12 @@ class Ingestor:
             log.warning("could not delete a handled message", code=failed.get("Code"), error=failed.get("Message"))
 
     async def run(self, stop: asyncio.Event) -> None:
+        if "events" in self.config.queues():
+            log.info(
+                "the events queue takes SES configuration-set events (eventType, tagged with the lead) and "
+                "identity notifications (notificationType Bounce, Complaint, Delivery; matched by message id "
+                "through the send ledger); counted as configuration_set_events and identity_notifications"
+            )
         if self._verifier is None:
             log.warning(
                 "SNS signatures are NOT checked (verify_sns_signatures is false): anyone who can write "

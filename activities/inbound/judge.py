@@ -3,7 +3,9 @@
 The consumer reads three queues fed by SNS:
 
 - events: SES configuration-set events (Send, Delivery, Bounce, Complaint, Reject,
-  Open, Click, Subscription, DeliveryDelay, Rendering Failure; `ses_events`);
+  Open, Click, Subscription, DeliveryDelay, Rendering Failure; `ses_events`), and the
+  identity's own notifications (Bounce, Complaint, Delivery), which carry no tags and are
+  matched to their send by message id through the ledger;
 - replies: SES inbound mail (receipt rule → SNS with the raw MIME, or an S3 action for
   mail over SNS's size limit), matched to its lead (`matching`), then stripped and
   classified (`replies`);
@@ -33,8 +35,8 @@ from activities.inbound.config import IngestConfig, QueueKind
 from activities.inbound.matching import match_reply
 from activities.inbound.replies import classify, parse_email, strip_reply
 from activities.inbound.ses_events import (
+    IDENTITY_NOTIFICATIONS,
     MalformedEvent,
-    SesEvent,
     Signal,
     bounded_event_id,
     parse_ses_event,
@@ -100,7 +102,7 @@ class Judge:
 
     async def outcome(self, kind: QueueKind, body: str) -> Outcome:
         if kind == "events":
-            return await self._ses_event(parse_ses_event(body))
+            return await self._ses_event(body)
         if kind == "sms":
             return await self._sms(body)
         return await self._reply(body)
@@ -113,11 +115,21 @@ class Judge:
         if event.event_type == "Click" and event.link:
             self._detector.note_click(event.message_id, event.link, event.timestamp)
 
-    async def _ses_event(self, event: SesEvent) -> Outcome:
+    async def _ses_event(self, body: str) -> Outcome:
+        event = parse_ses_event(body)
+        identity = event.identity_notification
+        self._stats["identity_notifications" if identity else "configuration_set_events"] += 1
+        untagged = event.lead_id is None and identity and event.event_type in IDENTITY_NOTIFICATIONS
+        if untagged:
+            # SES publishes no tags with identity notifications: the ledger knows our message ids.
+            send_key = await asyncio.to_thread(self._ledger.send_for_message, event.message_id)
+            if send_key is not None:
+                event = parse_ses_event(body, sent_as=send_key)
         if event.event_type == "Delivery":
             self._detector.note_delivery(event.message_id, event.timestamp)
         if event.lead_id is None:
-            return Drop("not_ours", f"SES {event.event_type} for message {event.message_id} carries no lead_id tag")
+            why = "no lead_id tag and the send ledger does not know it" if untagged else "no lead_id tag"
+            return Drop("not_ours", f"SES {event.event_type} for message {event.message_id}: {why}")
         # Ledger first: idempotent, and a send reconciled here is never sent again. In a
         # thread: SQLite fsyncs and DynamoDB is a network call, neither on the event loop.
         if event.event_type == "Send" and event.send_key:
