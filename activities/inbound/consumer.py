@@ -61,7 +61,8 @@ class InvalidSignal(Exception):
 
 
 class Ingestor:
-    """Reads, judges and signals; the SQS and S3 clients are boto3 clients."""
+    """Reads, judges and signals; the SQS and S3 clients are boto3 clients, and
+    `fetch_certificate` fetches SNS's signing certificates (sns_signatures)."""
 
     def __init__(
         self,
@@ -81,7 +82,7 @@ class Ingestor:
                 "in production), or turn verification off for an emulator that does not sign"
             )
         self.config = config
-        self._verifier = SnsVerifier(fetch_certificate) if config.verify_sns_signatures and fetch_certificate else None
+        self._verifier = SnsVerifier(fetch_certificate) if fetch_certificate and config.verify_sns_signatures else None
         self._sqs = sqs
         self._send = send
         self._recent: OrderedDict[str, None] = OrderedDict()
@@ -187,8 +188,7 @@ class Ingestor:
         except MalformedEvent as err:
             return await self._dead_lettered(kind, message, f"unreadable {kind} message: {err}")
         except Exception as err:  # SNS's certificate out of reach: SQS delivers the message again
-            receives = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
-            return await self._failed(kind, message, receives, err)
+            return await self._failed(kind, message, err)
         if kind != "events":
             return None
         try:
@@ -212,11 +212,10 @@ class Ingestor:
     async def _process(self, kind: QueueKind, queue_url: str, message: dict[str, Any]) -> tuple[str, bool]:
         """What happened to the message, and whether it may now be deleted. Never raises
         an Exception: whatever fails stays with this message, not its batch."""
-        receives = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
         try:
             return await self._judged(kind, queue_url, message)
         except Exception as err:
-            return await self._failed(kind, message, receives, err)
+            return await self._failed(kind, message, err)
 
     async def _judged(self, kind: QueueKind, queue_url: str, message: dict[str, Any]) -> tuple[str, bool]:
         try:
@@ -275,9 +274,8 @@ class Ingestor:
         if len(self._recent) > self.config.remember_event_ids:
             self._recent.popitem(last=False)
 
-    async def _failed(
-        self, kind: QueueKind, message: dict[str, Any], receives: int, err: Exception
-    ) -> tuple[str, bool]:
+    async def _failed(self, kind: QueueKind, message: dict[str, Any], err: Exception) -> tuple[str, bool]:
+        receives = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
         if receives >= self.config.max_receives:
             return await self._dead_lettered(
                 kind, message, f"failed {receives} times, last: {type(err).__name__}: {err}"
