@@ -19,6 +19,7 @@ from activities.common.aws import aws_client
 from activities.inbound.config import IngestConfig
 from activities.inbound.consumer import ClosedLead, Ingestor, InvalidSignal, NoSuchLead
 from activities.inbound.ses_events import Signal
+from activities.inbound.sns_signatures import fetch_certificate
 from activities.stores.ledger import build_ledger
 from starter.client import TouchpointClient
 from starter.errors import InvalidInput, LeadClosed, LeadNotFound
@@ -76,6 +77,7 @@ async def run_ingest(settings: Settings) -> None:
         send=SignalSender(client),
         ledger=build_ledger(settings.stores.ledger, beside=settings.delivery.outbox_dir),
         reply_secrets=secrets,
+        fetch_certificate=fetch_certificate,
     )
     stop = asyncio.Event()
     with stop_signals() as stopped:

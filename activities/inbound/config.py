@@ -3,13 +3,15 @@
 A plain model (workers/settings.py reads it from TOUCHPOINT_INGEST, a JSON object).
 """
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from activities.common.config import AWS_REGION, HTTP_URL
 
 QueueKind = Literal["events", "replies", "sms"]
+# S3's bucket naming rules (3-63 characters, lowercase letters, digits, dots, hyphens).
+S3_BUCKET = r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"
 
 
 class IngestConfig(BaseModel):
@@ -30,6 +32,14 @@ class IngestConfig(BaseModel):
     scanner_after_delivery_seconds: float = Field(default=10.0, ge=0, le=3600)
     remember_event_ids: int = Field(default=100_000, ge=0)
     report_every_seconds: float = Field(default=60.0, gt=0)
+    inbound_buckets: list[Annotated[str, Field(pattern=S3_BUCKET)]] = Field(
+        default_factory=list,
+        description="The S3 bucket(s) SES's receipt rule stores large inbound mail in; no other is read",
+    )
+    verify_sns_signatures: bool = Field(
+        default=True,
+        description="Check every message's SNS signature; off only for emulators (moto) that do not sign",
+    )
 
     @model_validator(mode="after")
     def _some_queue(self) -> "IngestConfig":

@@ -8,6 +8,8 @@ Delivery guarantees, message by message:
   again after the visibility timeout, and the event id (derived from the provider's)
   makes the second signal a no-op in the workflow. Ids signalled recently are also
   remembered here, so a redelivery usually costs no signal at all.
+- A message SNS did not provably sign (`sns_signatures`) goes to the dead-letter queue
+  with the reason, before anything in it is read: no signal, no ledger write.
 - A message that cannot be parsed goes to the dead-letter queue with the reason as a
   message attribute, then is deleted: it would fail the same way forever.
 - An event for an unknown or closed lead, mail that is not ours, or a reply we cannot
@@ -34,9 +36,10 @@ from typing import Any
 import structlog
 
 from activities.inbound.config import IngestConfig, QueueKind
-from activities.inbound.judge import Defer, Drop, Judge
+from activities.inbound.judge import Defer, Drop, Judge, Refused
 from activities.inbound.replies import ReplyParseError
-from activities.inbound.ses_events import MalformedEvent, Signal
+from activities.inbound.ses_events import MalformedEvent, Signal, json_body
+from activities.inbound.sns_signatures import CertificateFetcher, SignatureInvalid, SnsVerifier
 from activities.stores.ledger import SendLedger
 
 log = structlog.get_logger("touchpoint.ingest")
@@ -58,7 +61,8 @@ class InvalidSignal(Exception):
 
 
 class Ingestor:
-    """Reads, judges and signals; the SQS and S3 clients are boto3 clients."""
+    """Reads, judges and signals; the SQS and S3 clients are boto3 clients, and
+    `fetch_certificate` fetches SNS's signing certificates (sns_signatures)."""
 
     def __init__(
         self,
@@ -70,8 +74,15 @@ class Ingestor:
         reply_secrets: list[str],
         s3: Any = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        fetch_certificate: CertificateFetcher | None = None,
     ) -> None:
+        if config.verify_sns_signatures and fetch_certificate is None:
+            raise ValueError(
+                "verify_sns_signatures is on: pass fetch_certificate (sns_signatures.fetch_certificate "
+                "in production), or turn verification off for an emulator that does not sign"
+            )
         self.config = config
+        self._verifier = SnsVerifier(fetch_certificate) if fetch_certificate and config.verify_sns_signatures else None
         self._sqs = sqs
         self._send = send
         self._recent: OrderedDict[str, None] = OrderedDict()
@@ -92,14 +103,15 @@ class Ingestor:
             MessageSystemAttributeNames=["ApproximateReceiveCount"],
         )
         messages = response.get("Messages", [])
-        if kind == "events":
-            # Every click of the batch is seen before any is judged (scanner bursts).
-            for message in messages:
-                self._judge.note_click(message.get("Body", ""))
+        # Every message of the batch is admitted before any is judged (every click seen:
+        # scanner bursts); one that fails here is finished alone and the rest go on.
+        refused = await asyncio.gather(*(self._admit(kind, m) for m in messages))
+        admitted = [m for m, outcome in zip(messages, refused) if outcome is None]
         # The batch's signals go out together (the workflow takes events in any order);
         # a message is deleted only once its own signal was accepted.
-        results = await asyncio.gather(*(self._process(kind, url, m) for m in messages))
-        await self._delete_batch(url, [m for m, (_, done) in zip(messages, results) if done])
+        results = await asyncio.gather(*(self._process(kind, url, m) for m in admitted))
+        finished = [(m, r) for m, r in zip(messages, refused) if r is not None] + list(zip(admitted, results))
+        await self._delete_batch(url, [m for m, (_, done) in finished if done])
         return len(messages)
 
     async def _delete_batch(self, queue_url: str, messages: list[dict[str, Any]]) -> None:
@@ -116,6 +128,18 @@ class Ingestor:
             log.warning("could not delete a handled message", code=failed.get("Code"), error=failed.get("Message"))
 
     async def run(self, stop: asyncio.Event) -> None:
+        if "events" in self.config.queues():
+            log.info(
+                "the events queue takes SES configuration-set events (eventType, tagged with the lead) and "
+                "identity notifications (notificationType Bounce, Complaint, Delivery; matched by message id "
+                "through the send ledger); counted as configuration_set_events and identity_notifications"
+            )
+        if self._verifier is None:
+            log.warning(
+                "SNS signatures are NOT checked (verify_sns_signatures is false): anyone who can write "
+                "to the queues can close leads and write opt-outs; each such message is counted as "
+                "`unverified`. Turn it on everywhere but emulators."
+            )
         loops = [asyncio.create_task(self._loop(kind, stop), name=f"ingest-{kind}") for kind in self.config.queues()]
         reporter = asyncio.create_task(self._report(stop))
         try:
@@ -148,23 +172,59 @@ class Ingestor:
 
     async def handle(self, kind: QueueKind, queue_url: str, message: dict[str, Any]) -> str:
         """Judge, signal and acknowledge one SQS message. Returns what happened to it."""
-        label, done = await self._process(kind, queue_url, message)
+        label, done = await self._admit(kind, message) or await self._process(kind, queue_url, message)
         if done:
             await self._delete(queue_url, message["ReceiptHandle"])
         return label
 
-    async def _process(self, kind: QueueKind, queue_url: str, message: dict[str, Any]) -> tuple[str, bool]:
-        """What happened to the message, and whether it may now be deleted."""
-        body = message.get("Body", "")
-        receives = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
+    async def _admit(self, kind: QueueKind, message: dict[str, Any]) -> tuple[str, bool] | None:
+        """None when the message may be judged, else what happened to it (as `_process`)."""
         self.stats["received"] += 1
+        body = message.get("Body", "")
         try:
-            outcome = await self._judge.outcome(kind, body)
-        except (MalformedEvent, ReplyParseError) as err:
-            await self._dead_letter(kind, message, f"unreadable {kind} message: {err}")
-            return "dead_lettered", True
+            await self._verify(body)
+        except SignatureInvalid as err:
+            return await self._dead_lettered(kind, message, f"{kind} message failed the SNS signature check: {err}")
+        except MalformedEvent as err:
+            return await self._dead_lettered(kind, message, f"unreadable {kind} message: {err}")
+        except Exception as err:  # SNS's certificate out of reach: SQS delivers the message again
+            return await self._failed(kind, message, err)
+        if kind != "events":
+            return None
+        try:
+            self._judge.note_click(body)
+        except Exception as err:  # parsing alone, no I/O: it would fail the same way every time
+            return await self._dead_lettered(kind, message, f"unreadable {kind} message: {type(err).__name__}: {err}")
+        return None
+
+    async def _verify(self, body: str) -> None:
+        if self._verifier is None:
+            self.stats["unverified"] += 1
+            return
+        envelope = json_body(body)
+        if "Type" not in envelope:
+            raise SignatureInvalid(
+                "no SNS envelope, so no signature to check (raw message delivery?): turn RawMessageDelivery "
+                "off on the queue's SNS subscription"
+            )
+        await self._verifier.verify(envelope)
+
+    async def _process(self, kind: QueueKind, queue_url: str, message: dict[str, Any]) -> tuple[str, bool]:
+        """What happened to the message, and whether it may now be deleted. Never raises
+        an Exception: whatever fails stays with this message, not its batch."""
+        try:
+            return await self._judged(kind, queue_url, message)
         except Exception as err:
-            return await self._failed(kind, message, receives, err)
+            return await self._failed(kind, message, err)
+
+    async def _judged(self, kind: QueueKind, queue_url: str, message: dict[str, Any]) -> tuple[str, bool]:
+        try:
+            outcome = await self._judge.outcome(kind, message.get("Body", ""))
+        except (MalformedEvent, ReplyParseError, RecursionError) as err:
+            # A RecursionError is the message's shape (nesting), not a passing fault.
+            return await self._dead_lettered(kind, message, f"unreadable {kind} message: {err}")
+        except Refused as err:
+            return await self._dead_lettered(kind, message, f"refused {kind} message: {err}")
         if isinstance(outcome, Defer):
             self.stats["deferred"] += 1
             log.debug("message put back", queue=kind, reason=outcome.reason, seconds=outcome.seconds)
@@ -184,10 +244,7 @@ class Ingestor:
                 await self._signal(signal)
         except InvalidSignal as err:
             # Our parser built a payload the contract refuses: a bug, kept for a human.
-            await self._dead_letter(kind, message, f"{kind} message gave an invalid signal: {err}")
-            return "dead_lettered", True
-        except Exception as err:
-            return await self._failed(kind, message, receives, err)
+            return await self._dead_lettered(kind, message, f"{kind} message gave an invalid signal: {err}")
         return ("signalled" if outcome.signals else "recorded"), True
 
     async def _signal(self, signal: Signal) -> None:
@@ -217,14 +274,12 @@ class Ingestor:
         if len(self._recent) > self.config.remember_event_ids:
             self._recent.popitem(last=False)
 
-    async def _failed(
-        self, kind: QueueKind, message: dict[str, Any], receives: int, err: Exception
-    ) -> tuple[str, bool]:
+    async def _failed(self, kind: QueueKind, message: dict[str, Any], err: Exception) -> tuple[str, bool]:
+        receives = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
         if receives >= self.config.max_receives:
-            await self._dead_letter(
+            return await self._dead_lettered(
                 kind, message, f"failed {receives} times, last: {type(err).__name__}: {err}"
             )
-            return "dead_lettered", True
         self.stats["retried"] += 1
         log.warning(
             "event not handled; SQS will deliver it again",
@@ -238,11 +293,24 @@ class Ingestor:
     async def _delete(self, queue_url: str, receipt: str) -> None:
         await asyncio.to_thread(self._sqs.delete_message, QueueUrl=queue_url, ReceiptHandle=receipt)
 
-    async def _dead_letter(self, kind: QueueKind, message: dict[str, Any], reason: str) -> None:
-        """Keep the untouched body with the reason; the caller then deletes the original."""
+    async def _dead_lettered(self, kind: QueueKind, message: dict[str, Any], reason: str) -> tuple[str, bool]:
+        """Keep the untouched body with the reason, so the caller deletes the original; if
+        the dead-letter queue cannot take it, the original stays for SQS to deliver again."""
         reason = reason[:_REASON_MAX]
+        try:
+            await self._dead_letter(kind, message, reason)
+        except Exception as err:
+            self.stats["retried"] += 1
+            log.warning(
+                "cannot write to the dead-letter queue; SQS will deliver the message again",
+                queue=kind, reason=reason, error_type=type(err).__name__, error=str(err)[:300],
+            )
+            return "retried", False
         self.stats["dead_lettered"] += 1
         log.warning("message sent to the dead-letter queue", queue=kind, reason=reason)
+        return "dead_lettered", True
+
+    async def _dead_letter(self, kind: QueueKind, message: dict[str, Any], reason: str) -> None:
         await asyncio.to_thread(
             self._sqs.send_message,
             QueueUrl=self.config.dead_letter_queue_url,

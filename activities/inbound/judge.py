@@ -3,7 +3,9 @@
 The consumer reads three queues fed by SNS:
 
 - events: SES configuration-set events (Send, Delivery, Bounce, Complaint, Reject,
-  Open, Click, Subscription, DeliveryDelay, Rendering Failure; `ses_events`);
+  Open, Click, Subscription, DeliveryDelay, Rendering Failure; `ses_events`), and the
+  identity's own notifications (Bounce, Complaint, Delivery), which carry no tags and are
+  matched to their send by message id through the ledger;
 - replies: SES inbound mail (receipt rule → SNS with the raw MIME, or an S3 action for
   mail over SNS's size limit), matched to its lead (`matching`), then stripped and
   classified (`replies`);
@@ -11,7 +13,8 @@ The consumer reads three queues fed by SNS:
 
 Judging records what the ledger must know (a send's provider id, an opt-out) before
 any signal goes out, and tells scanner clicks from people's (`clicks`). What cannot be
-parsed raises (MalformedEvent, ReplyParseError) and the consumer dead-letters it.
+parsed raises (MalformedEvent, ReplyParseError), what must not be done raises Refused
+(an S3 bucket not in `inbound_buckets`), and the consumer dead-letters it.
 """
 
 from __future__ import annotations
@@ -33,8 +36,8 @@ from activities.inbound.config import IngestConfig, QueueKind
 from activities.inbound.matching import match_reply
 from activities.inbound.replies import classify, parse_email, strip_reply
 from activities.inbound.ses_events import (
+    IDENTITY_NOTIFICATIONS,
     MalformedEvent,
-    SesEvent,
     Signal,
     bounded_event_id,
     parse_ses_event,
@@ -73,6 +76,10 @@ class Defer:
 Outcome = Deliver | Drop | Defer
 
 
+class Refused(Exception):
+    """The message is readable but asks for what we must not do; the message says what to set."""
+
+
 class Judge:
     """Judges the messages of every queue; counts what it decides in the consumer's `stats`."""
 
@@ -96,7 +103,7 @@ class Judge:
 
     async def outcome(self, kind: QueueKind, body: str) -> Outcome:
         if kind == "events":
-            return await self._ses_event(parse_ses_event(body))
+            return await self._ses_event(body)
         if kind == "sms":
             return await self._sms(body)
         return await self._reply(body)
@@ -109,11 +116,21 @@ class Judge:
         if event.event_type == "Click" and event.link:
             self._detector.note_click(event.message_id, event.link, event.timestamp)
 
-    async def _ses_event(self, event: SesEvent) -> Outcome:
+    async def _ses_event(self, body: str) -> Outcome:
+        event = parse_ses_event(body)
+        identity = event.identity_notification
+        self._stats["identity_notifications" if identity else "configuration_set_events"] += 1
+        untagged = event.lead_id is None and identity and event.event_type in IDENTITY_NOTIFICATIONS
+        if untagged:
+            # SES publishes no tags with identity notifications: the ledger knows our message ids.
+            send_key = await asyncio.to_thread(self._ledger.send_for_message, event.message_id)
+            if send_key is not None:
+                event = parse_ses_event(body, sent_as=send_key)
         if event.event_type == "Delivery":
             self._detector.note_delivery(event.message_id, event.timestamp)
         if event.lead_id is None:
-            return Drop("not_ours", f"SES {event.event_type} for message {event.message_id} carries no lead_id tag")
+            why = "no lead_id tag and the send ledger does not know it" if untagged else "no lead_id tag"
+            return Drop("not_ours", f"SES {event.event_type} for message {event.message_id}: {why}")
         # Ledger first: idempotent, and a send reconciled here is never sent again. In a
         # thread: SQLite fsyncs and DynamoDB is a network call, neither on the event loop.
         if event.event_type == "Send" and event.send_key:
@@ -224,6 +241,7 @@ class Judge:
                     raise MalformedEvent(f"content is not valid base64: {err}") from None
             return content.encode("utf-8", "surrogateescape")
         if action.get("type") == "S3" and action.get("bucketName") and action.get("objectKey"):
+            self._allowed_bucket(action["bucketName"])
             if self._s3 is None:
                 raise MalformedEvent("mail stored in S3 but the ingest has no S3 client configured")
             response = await asyncio.to_thread(
@@ -233,6 +251,22 @@ class Judge:
         raise MalformedEvent(
             "inbound mail notification has neither 'content' (SNS action) nor an S3 action naming the object"
         )
+
+    def _allowed_bucket(self, bucket: Any) -> None:
+        """Only the receipt rule's bucket: a notification naming another would make any
+        object we can read a reply."""
+        allowed = self._config.inbound_buckets
+        if not allowed:
+            raise Refused(
+                f"inbound mail is stored in S3 bucket {str(bucket)[:63]!r}, but no bucket is allowed: set "
+                "inbound_buckets in TOUCHPOINT_INGEST to the bucket(s) your SES receipt rule writes to"
+            )
+        if bucket not in allowed:
+            raise Refused(
+                f"inbound mail notification names S3 bucket {str(bucket)[:63]!r}, which is not in inbound_buckets "
+                f"({', '.join(allowed)}); if SES's receipt rule writes there, add it to inbound_buckets in "
+                "TOUCHPOINT_INGEST"
+            )
 
 
 def _parse_time(value: Any) -> datetime | None:

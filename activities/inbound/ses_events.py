@@ -7,7 +7,8 @@ message, which lead, when) and, for the events a lead reacts to, the `reply`,
 that Amazon SES publishes to Amazon SNS"
 (https://docs.aws.amazon.com/ses/latest/dg/event-publishing-retrieving-sns-contents.html);
 the older identity notifications (`notificationType` instead of `eventType`, no tags)
-are read too.
+are read too: the caller finds their send in the ledger by message id and parses again
+with `sent_as` (`IDENTITY_NOTIFICATIONS`).
 
 Event ids come from the provider's ids, never from the time of parsing, so a
 redelivered event gets the same id and the workflow drops the copy:
@@ -19,8 +20,8 @@ redelivered event gets the same id and the workflow drops the copy:
 | Open, DeliveryDelay, Subscription | `…:<type>:<timestamp>` | one per open, retry or change |
 | Click | `…:click:<timestamp>:<hash of the link>` | one per link and moment |
 
-Signature checking of SNS envelopes is not done here: the consumer reads from an SQS
-queue (or endpoint) that only the topic can write to.
+Signature checking of SNS envelopes is not done here: the consumer checks every
+message before it is parsed (`sns_signatures`).
 """
 
 from __future__ import annotations
@@ -73,6 +74,8 @@ _DELIVERY_KIND = {
     "DeliveryDelay": "delayed",
     "Rendering Failure": "rendering_failure",
 }
+# What SES sends from an identity (notificationType; never tagged).
+IDENTITY_NOTIFICATIONS = frozenset({"Bounce", "Complaint", "Delivery"})
 # The console and CloudWatch spell it without the space.
 _ALIASES = {"RenderingFailure": "Rendering Failure"}
 
@@ -95,6 +98,7 @@ class SesEvent:
     lead_id: str | None  # None: the message carries no lead_id tag (not sent by us)
     send_key: str | None
     timestamp: datetime  # when this event happened (for Send: when the message was accepted)
+    identity_notification: bool  # notificationType (from the identity), not a configuration-set eventType
     mail_timestamp: datetime
     signal: Signal | None  # None: nothing for the lead (Send, a resubscription, not ours)
     opt_out_reason: Literal["bounce", "complaint", "unsubscribe"] | None
@@ -103,9 +107,14 @@ class SesEvent:
     ip: str | None
 
 
+def json_body(body: str) -> dict[str, Any]:
+    """The body as a JSON object; MalformedEvent when it is not one."""
+    return _json_object(body, "the body")
+
+
 def unwrap_sns(body: str) -> dict[str, Any]:
     """The message inside an SNS `Notification` envelope, or `body` itself (raw delivery)."""
-    document = _json_object(body, "the body")
+    document = json_body(body)
     kind = document.get("Type")
     if kind is None:
         return document
@@ -129,9 +138,13 @@ def unwrap_sns(body: str) -> dict[str, Any]:
     raise MalformedEvent(f"unknown SNS message type {kind!r} (expected 'Notification')")
 
 
-def parse_ses_event(body: str) -> SesEvent:
-    """One SES event (SNS-wrapped or raw) → what happened, to which lead, and its signal."""
+def parse_ses_event(body: str, *, sent_as: str | None = None) -> SesEvent:
+    """One SES event (SNS-wrapped or raw) → what happened, to which lead, and its signal.
+
+    `sent_as`: the send key the ledger holds the message under, for mail without tags.
+    """
     event = unwrap_sns(body)
+    identity_notification = "eventType" not in event
     event_type = event.get("eventType", event.get("notificationType"))
     if not isinstance(event_type, str) or not event_type:
         raise MalformedEvent("SES event has no eventType (nor notificationType)")
@@ -149,6 +162,9 @@ def parse_ses_event(body: str) -> SesEvent:
         raise MalformedEvent(f"SES {event_type} event has no mail.messageId")
     mail_timestamp = _timestamp(mail.get("timestamp"), "mail.timestamp")
     lead_id, send_key = _our_tags(mail.get("tags"))
+    known = names.parse_send_key(sent_as) if sent_as is not None else None
+    if lead_id is None and known is not None:
+        lead_id, send_key = known.lead_id, sent_as
 
     detail: dict[str, Any] = {}
     if event_type in _DETAIL:
@@ -215,6 +231,7 @@ def parse_ses_event(body: str) -> SesEvent:
         lead_id=lead_id,
         send_key=send_key,
         timestamp=timestamp,
+        identity_notification=identity_notification,
         mail_timestamp=mail_timestamp,
         signal=signal,
         opt_out_reason=opt_out,
@@ -254,6 +271,8 @@ def _json_object(text: str, what: str) -> dict[str, Any]:
         document = json.loads(text)
     except (TypeError, ValueError) as err:
         raise MalformedEvent(f"{what} is not JSON: {err}") from None
+    except RecursionError:
+        raise MalformedEvent(f"{what} is JSON nested too deeply to read") from None
     if not isinstance(document, dict):
         raise MalformedEvent(f"{what} is a JSON {type(document).__name__}, not an object")
     return document

@@ -102,6 +102,7 @@ def make_ingestor(queues: Queues, aws: str, ledger, sent: Sent, aws_client=None,
         sms_queue_url=queues.sms,
         dead_letter_queue_url=queues.dlq,
         wait_seconds=0,
+        verify_sns_signatures=False,  # moto's SNS does not sign with a real key
         **overrides,
     )
     return Ingestor(
@@ -327,7 +328,7 @@ async def test_large_mail_is_read_from_s3(queues, aws, ledger, sent, aws_client)
     s3.create_bucket(Bucket="touchpoint-inbound")
     to = make_reply_address("crm-0042", SECRET, "reply.harborview.example")
     s3.put_object(Bucket="touchpoint-inbound", Key="mail/abc", Body=reply_mail(to, "Yes, let's set up a call next week.").encode())
-    ingestor = make_ingestor(queues, aws, ledger, sent, aws_client=aws_client)
+    ingestor = make_ingestor(queues, aws, ledger, sent, aws_client=aws_client, inbound_buckets=["touchpoint-inbound"])
     queues.put(queues.replies, received("", s3=("touchpoint-inbound", "mail/abc")))
     await drain(ingestor, "replies")
     (signal,) = sent.signals

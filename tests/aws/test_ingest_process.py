@@ -77,6 +77,7 @@ async def test_ingest_killed_mid_batch_loses_nothing_and_applies_nothing_twice(a
                 "region": REGION, "endpoint_url": aws, "events_queue_url": events,
                 "dead_letter_queue_url": dlq, "wait_seconds": 1, "click_settle_seconds": 0,
                 "report_every_seconds": 1,
+                "verify_sns_signatures": False,  # moto's SNS does not sign with a real key
             }),
         }
         log = tmp_path / "ingest.log"
