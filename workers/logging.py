@@ -87,8 +87,10 @@ def configure_logging(settings: Settings) -> None:
         ],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
-        # The chain above never changes between calls; level and format live in the handler.
-        cache_logger_on_first_use=True,
+        # Not cached: a module-level logger first used under one configuration would keep
+        # it for good, past a later configure_logging (the local demo, tests capturing
+        # logs). Building the chain per call costs microseconds next to an activity.
+        cache_logger_on_first_use=False,
     )
 
     handler = logging.StreamHandler(sys.stderr)
