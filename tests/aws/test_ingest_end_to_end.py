@@ -24,7 +24,7 @@ from activities.inbound.consumer import Ingestor
 from activities.stores.ledger import SqliteSendLedger
 from starter.client import TouchpointClient
 from starter.errors import LeadClosed
-from tests.aws.test_ingest import received, reply_mail
+from tests.activities.inbound.test_consumer import received, reply_mail
 from tests.support.aws import queued
 from tests.support.inbound_messages import BROWSER, inbound_sms, ses_event
 from tests.workflows.fakes import Recorder
