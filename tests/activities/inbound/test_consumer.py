@@ -1,6 +1,6 @@
 """The ingestion consumer against SQS (and S3) on moto: what it deletes, dead-letters,
 defers, retries and signals. Temporal is replaced by a recording `send`; the end-to-end
-tests (test_ingest_end_to_end.py) run the same consumer against real workflows."""
+tests (tests/integration/test_ingest_end_to_end.py) run the same consumer against real workflows."""
 
 from __future__ import annotations
 
