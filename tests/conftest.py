@@ -13,6 +13,9 @@ from temporalio.testing import WorkflowEnvironment
 
 from tests.support import servers
 
+# The AWS fixtures (aws, aws_client, wire, ses), for every folder that talks to moto.
+pytest_plugins = ["tests.support.aws"]
+
 
 @pytest_asyncio.fixture(scope="session")
 async def dev_server() -> AsyncIterator[WorkflowEnvironment]:

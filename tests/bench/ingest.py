@@ -36,7 +36,7 @@ from activities.inbound.replies import classify, parse_email, strip_reply
 from activities.inbound.ses_events import parse_ses_event
 from activities.stores.ledger import SqliteSendLedger
 from starter.client import TouchpointClient
-from tests.inbound_fixtures import ses_event, sns_envelope
+from tests.support.inbound_messages import ses_event, sns_envelope
 from tests.support.servers import start_dev_server
 from tests.workflows.fakes import Recorder
 from workers.ingest import SignalSender

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from activities.common.ses_tags import tag_value
 from activities.inbound.ses_events import MalformedEvent, SesEvent, parse_ses_event, unwrap_sns
-from tests.inbound_fixtures import (
+from tests.support.inbound_messages import (
     DROP,
     LEAD_ID,
     MESSAGE_ID,

@@ -19,7 +19,7 @@ from activities.inbound.sms import (
     sms_keyword,
     sms_signals,
 )
-from tests.inbound_fixtures import inbound_sms, sns_envelope, sns_subscription_confirmation
+from tests.support.inbound_messages import inbound_sms, sns_envelope, sns_subscription_confirmation
 from workflows.models import EVENT_ID_MAX, EngagementEvent, ReplyEvent
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "sms"

@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from activities.common.aws import aws_client as make_aws_client
-from tests.aws.email_support import REGION, SesWire, set_up_sender
+from tests.support.email_support import REGION, SesWire, set_up_sender
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """The ingestion consumer against SQS (and S3) on moto: what it deletes, dead-letters,
 defers, retries and signals. Temporal is replaced by a recording `send`; the end-to-end
-tests (test_ingest_end_to_end.py) run the same consumer against real workflows."""
+tests (tests/integration/test_ingest_end_to_end.py) run the same consumer against real workflows."""
 
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ from activities.inbound.consumer import ClosedLead, Ingestor, NoSuchLead
 from activities.inbound.ses_events import Signal
 from activities.stores.ledger import SqliteSendLedger
 from starter.errors import TemporalUnavailable
-from tests.aws.conftest import queued
-from tests.inbound_fixtures import BROWSER, MESSAGE_ID, SEND_KEY, inbound_sms, ses_event, sns_envelope
+from tests.support.aws import queued
+from tests.support.inbound_messages import BROWSER, MESSAGE_ID, SEND_KEY, inbound_sms, ses_event, sns_envelope
 
 REGION = "us-east-1"
 SECRET = "0123456789abcdef0123456789abcdef"

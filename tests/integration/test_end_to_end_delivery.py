@@ -14,8 +14,8 @@ from activities.delivery.config import DeliveryConfig, SesConfig, SnsSmsConfig, 
 from activities.registry import build_activities
 from activities.stores.config import LedgerConfig, StoresConfig
 from starter.client import TouchpointClient
-from tests.aws.email_support import CONFIGURATION_SET, sent_emails, set_up_sender
-from tests.aws.test_sms_sns import moto_sms
+from tests.activities.delivery.test_sms_sns import moto_sms
+from tests.support.email_support import CONFIGURATION_SET, sent_emails, set_up_sender
 from workers.settings import Settings
 from workers.worker import build_worker
 from workflows.models import EnrollLead, Mode

@@ -21,7 +21,7 @@ from activities.delivery.errors import DELIVERY_DEFERRED, DELIVERY_REJECTED, SEN
 from activities.delivery.ses import SesTransport
 from activities.delivery.suppression import OptOutList, SesSuppressionList, Suppressions
 from activities.stores.ledger import SendLedger, SqliteSendLedger
-from tests.aws.email_support import (
+from tests.support.email_support import (
     CONFIGURATION_SET,
     REGION,
     SECRET,

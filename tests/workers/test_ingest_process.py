@@ -16,8 +16,8 @@ from pathlib import Path
 from temporalio.worker import Worker
 
 from starter.client import TouchpointClient
-from tests.aws.conftest import queued
-from tests.inbound_fixtures import BROWSER, ses_event, sns_envelope
+from tests.support.aws import queued
+from tests.support.inbound_messages import BROWSER, ses_event, sns_envelope
 from tests.workflows.fakes import Recorder
 from workflows.lead import LeadWorkflow
 from workflows.models import EnrollLead, Mode

@@ -30,7 +30,7 @@ from activities.delivery.email import EmailActivities
 from activities.delivery.errors import DELIVERY_DEFERRED, DELIVERY_REJECTED, SEND_IN_DOUBT
 from activities.delivery.smtp import SmtpTransport
 from activities.stores.ledger import ClaimStatus, SqliteSendLedger
-from tests.aws.email_support import (
+from tests.support.email_support import (
     REPLY_DOMAIN,
     SECRET,
     SENDER_DOMAIN,

@@ -29,7 +29,7 @@ from activities.delivery.suppression import OptOutList, SesSuppressionList, Supp
 from activities.registry import build_activities
 from activities.stores.config import LedgerConfig, StoresConfig
 from activities.stores.ledger import ClaimStatus, SqliteSendLedger
-from tests.aws.email_support import (
+from tests.support.email_support import (
     CONFIGURATION_SET,
     REGION,
     REPLY_DOMAIN,

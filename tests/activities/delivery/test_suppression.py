@@ -27,7 +27,7 @@ from activities.delivery.suppression import (
     Suppressions,
 )
 from activities.stores.ledger import ClaimStatus, SqliteSendLedger
-from tests.aws.email_support import (
+from tests.support.email_support import (
     CONFIGURATION_SET,
     REGION,
     SECRET,

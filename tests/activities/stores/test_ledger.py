@@ -26,7 +26,7 @@ from activities.stores.ledger import (
     SendLedger,
     SqliteSendLedger,
 )
-from tests.aws.email_support import REGION, FakeClock, dana, make_touch
+from tests.support.email_support import REGION, FakeClock, dana, make_touch
 
 KEY = "crm-0042:00001:day-1-case-study"
 GRACE = timedelta(seconds=600)

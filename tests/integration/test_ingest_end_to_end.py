@@ -24,9 +24,9 @@ from activities.inbound.consumer import Ingestor
 from activities.stores.ledger import SqliteSendLedger
 from starter.client import TouchpointClient
 from starter.errors import LeadClosed
-from tests.aws.conftest import queued
-from tests.aws.test_ingest import received, reply_mail
-from tests.inbound_fixtures import BROWSER, inbound_sms, ses_event
+from tests.activities.inbound.test_consumer import received, reply_mail
+from tests.support.aws import queued
+from tests.support.inbound_messages import BROWSER, inbound_sms, ses_event
 from tests.workflows.fakes import Recorder
 from workers.ingest import SignalSender
 from workflows.lead import LeadWorkflow
