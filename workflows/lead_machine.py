@@ -7,7 +7,7 @@ names is applied (`apply`). The validators' checks live here too.
 
 Pure: the clock, the logger and the patch check are handed in (LeadWorkflow hands in
 `workflow.now`, `workflow.logger` and `workflow.patched`), so it is unit-tested without
-a server (`tests/unit/test_lead_machine.py`). It is imported passed through the sandbox
+a server (`tests/workflows/test_lead_machine.py`). It is imported passed through the sandbox
 so its code is loaded once per worker, not once per cached lead; hence no module-level
 mutable state: every run of every lead shares this module. The replay tests
 (`tests/replay`) catch a change that would break leads already running.

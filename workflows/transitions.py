@@ -303,7 +303,7 @@ def suppression_outcome(status: str, detail: str) -> Outcome | None:
 
 
 def markdown_table() -> str:
-    """Every row as the README shows it (`tests/unit/test_transitions.py` keeps them equal)."""
+    """Every row as the README shows it (`tests/workflows/test_transitions.py` keeps them equal)."""
     lines = ["| In | On | Does | To | Outcome | Rep task |", "|---|---|---|---|---|---|"]
     for row in TABLE:
         modes = "any open mode" if row.modes == OPEN_MODES else ", ".join(f"`{m.value}`" for m in row.modes)

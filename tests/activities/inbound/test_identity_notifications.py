@@ -10,7 +10,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from tests.activities.inbound.ingest_queues import Queues, drain, fresh_queues
-from tests.inbound_fixtures import LEAD_ID, MESSAGE_ID, SEND_KEY, ses_event, sns_envelope
+from tests.support.inbound_messages import LEAD_ID, MESSAGE_ID, SEND_KEY, ses_event, sns_envelope
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from activities.common.tokens import make_reply_address
 from activities.inbound.config import IngestConfig
 from tests.activities.inbound.ingest_queues import REGION, SECRET, Queues, drain, fresh_queues
-from tests.inbound_fixtures import sns_envelope
+from tests.support.inbound_messages import sns_envelope
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from tests.activities.inbound.ingest_queues import Queues, drain, fresh_queues
-from tests.inbound_fixtures import ses_event, sns_envelope
+from tests.support.inbound_messages import ses_event, sns_envelope
 
 # Deeper than any JSON parser's recursion limit.
 DEEP = "[" * 100_000 + "]" * 100_000

@@ -23,7 +23,7 @@ from activities.inbound.config import IngestConfig
 from activities.inbound.consumer import Ingestor
 from activities.inbound.sns_signatures import SignatureInvalid, SnsVerifier
 from tests.activities.inbound.ingest_queues import REGION, Queues, drain, fresh_queues
-from tests.inbound_fixtures import LEAD_ID, ses_event, sns_envelope, sns_subscription_confirmation
+from tests.support.inbound_messages import LEAD_ID, ses_event, sns_envelope, sns_subscription_confirmation
 
 CERT_URL = "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-0000000000000000000000000000000a.pem"
 

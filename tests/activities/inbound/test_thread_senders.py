@@ -13,7 +13,7 @@ from activities.common.tokens import address_key, make_reply_address
 from activities.inbound.config import IngestConfig
 from activities.inbound.judge import Deliver, Judge
 from activities.stores.ledger import SqliteSendLedger
-from tests.inbound_fixtures import sns_envelope
+from tests.support.inbound_messages import sns_envelope
 
 SECRET = "9f2c4e7a1b3d5f60718293a4b5c6d7e8"
 OLD_SECRET = "0123456789abcdef0123456789abcdef"
