@@ -7,11 +7,7 @@ from typing import Any
 
 import structlog
 from temporalio import activity
-from temporalio.worker import (
-    ActivityInboundInterceptor,
-    ExecuteActivityInput,
-    Interceptor,
-)
+from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput, Interceptor
 
 from workflows.models import RepTaskInput, TouchInput
 

@@ -10,13 +10,7 @@ import calendar
 import zoneinfo
 from datetime import date, datetime, time, timedelta
 
-from workflows.models import (
-    CadenceDefinition,
-    CadenceStep,
-    Mode,
-    Outcome,
-    SnoozeInput,
-)
+from workflows.models import CadenceDefinition, CadenceStep, Mode, Outcome, SnoozeInput
 
 # Clicks on one piece this close together (provider timestamps) count once.
 CLICK_VISIT_SECONDS = 2.0

@@ -58,11 +58,7 @@ from workflows.models import (
     TransitionRecord,
     TriggerEvent,
 )
-from workflows.send_window_models import (
-    PlannedSend,
-    PlanSendInput,
-    region_from_attributes,
-)
+from workflows.send_window_models import PlannedSend, PlanSendInput, region_from_attributes
 
 # Bounded lists keep the state (and the continue-as-new input) small for years.
 KEEP_TOUCHES = 50

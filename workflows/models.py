@@ -17,15 +17,7 @@ from enum import StrEnum
 from typing import Any, Literal
 
 import phonenumbers
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    EmailStr,
-    Field,
-    ValidationInfo,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator, model_validator
 
 LEAD_ID_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
 CADENCE_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"

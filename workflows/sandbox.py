@@ -1,9 +1,6 @@
 """The sandbox LeadWorkflow runs in. Every worker and replayer must use this runner."""
 
-from temporalio.worker.workflow_sandbox import (
-    SandboxedWorkflowRunner,
-    SandboxRestrictions,
-)
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 # The models' validators call these while the workflow decodes its input, and they load
 # data lazily (phonenumbers imports a module per region on first use). Imported inside

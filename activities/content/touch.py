@@ -6,11 +6,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.content.cadences import CadenceStore, touch_steps
 from activities.content.config import ContentConfig
-from activities.content.templates import (
-    RenderedMessage,
-    TemplateRenderer,
-    TemplateRenderError,
-)
+from activities.content.templates import RenderedMessage, TemplateRenderer, TemplateRenderError
 from workflows import names
 from workflows.models import Channel, Lead, TouchInput
 

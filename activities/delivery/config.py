@@ -7,14 +7,7 @@ the nested ones are JSON objects). Unset, everything goes to local files under v
 from pathlib import Path
 from typing import Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    SecretStr,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from activities.common.config import AWS_REGION, DOMAIN, HTTP_URL, FieldsError
 from activities.common.tokens import GOOD_SECRET_HINT, secret_weakness, split_secrets

@@ -26,35 +26,14 @@ from activities.content.templates import TemplateRenderer
 from activities.content.touch import render_touch
 from activities.delivery.claims import claim_send
 from activities.delivery.config import DeliveryConfig
-from activities.delivery.errors import (
-    DeliveryDeferred,
-    DeliveryError,
-    without_addresses,
-)
+from activities.delivery.errors import DeliveryDeferred, DeliveryError, without_addresses
 from activities.delivery.fast_clock import refuse_fast_clock
-from activities.delivery.mime import (
-    WIRE_POLICY,
-    EmailTransport,
-    OutgoingEmail,
-    build_mime,
-    our_message_id,
-)
+from activities.delivery.mime import WIRE_POLICY, EmailTransport, OutgoingEmail, build_mime, our_message_id
 from activities.delivery.ses import SesTransport
 from activities.delivery.smtp import SmtpTransport
-from activities.delivery.suppression import (
-    OptOutList,
-    SesSuppressionList,
-    Suppressed,
-    SuppressionCheck,
-    Suppressions,
-)
+from activities.delivery.suppression import OptOutList, SesSuppressionList, Suppressed, SuppressionCheck, Suppressions
 from activities.stores.config import LedgerConfig, StoresConfig
-from activities.stores.ledger import (
-    ClaimStatus,
-    SendLedger,
-    SqliteSendLedger,
-    build_ledger,
-)
+from activities.stores.ledger import ClaimStatus, SendLedger, SqliteSendLedger, build_ledger
 from workflows import names
 from workflows.models import Channel, TouchInput, TouchResult
 

@@ -27,36 +27,15 @@ thousands of leads; a rejection is about this message, so this touch stops.
 from datetime import timedelta
 from typing import Any
 
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    HTTPClientError,
-    ParamValidationError,
-)
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError, ParamValidationError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
-from activities.common.aws import (
-    CREDENTIAL_CODES,
-    error_code,
-    error_message,
-    http_status,
-    is_throttling,
-)
+from activities.common.aws import CREDENTIAL_CODES, error_code, error_message, http_status, is_throttling
 from activities.common.logs import activity_log
 from activities.common.ses_tags import tag_value
 from activities.delivery.config import SesConfig
-from activities.delivery.errors import (
-    DeliveryDeferred,
-    DeliveryError,
-    DeliveryInDoubt,
-    DeliveryRejected,
-    redact,
-)
-from activities.delivery.mime import (
-    WIRE_POLICY,
-    OutgoingEmail,
-    build_mime,
-)
+from activities.delivery.errors import DeliveryDeferred, DeliveryError, DeliveryInDoubt, DeliveryRejected, redact
+from activities.delivery.mime import WIRE_POLICY, OutgoingEmail, build_mime
 
 PAUSED_RETRY = timedelta(minutes=15)
 

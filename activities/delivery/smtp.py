@@ -18,18 +18,8 @@ from datetime import timedelta
 
 from activities.common.logs import activity_log
 from activities.delivery.config import SmtpConfig
-from activities.delivery.errors import (
-    DeliveryDeferred,
-    DeliveryError,
-    DeliveryInDoubt,
-    DeliveryRejected,
-    redact,
-)
-from activities.delivery.mime import (
-    WIRE_POLICY,
-    OutgoingEmail,
-    build_mime,
-)
+from activities.delivery.errors import DeliveryDeferred, DeliveryError, DeliveryInDoubt, DeliveryRejected, redact
+from activities.delivery.mime import WIRE_POLICY, OutgoingEmail, build_mime
 
 MISCONFIGURED_RETRY = timedelta(minutes=15)
 

@@ -37,12 +37,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
-from activities.inbound.ses_events import (
-    MalformedEvent,
-    Signal,
-    bounded_event_id,
-    unwrap_sns,
-)
+from activities.inbound.ses_events import MalformedEvent, Signal, bounded_event_id, unwrap_sns
 from workflows import names
 
 # Carrier and AWS opt-out keywords, plus REVOKE (named by the FCC's 2025 revocation

@@ -8,14 +8,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from workflows import names
-from workflows.models import (
-    CadenceDefinition,
-    EnrollLead,
-    LoadCadenceInput,
-    RepTaskInput,
-    TouchInput,
-    TouchResult,
-)
+from workflows.models import CadenceDefinition, EnrollLead, LoadCadenceInput, RepTaskInput, TouchInput, TouchResult
 from workflows.send_window_models import PlannedSend, PlanSendInput
 
 FOLLOW_UP = CadenceDefinition.model_validate(

@@ -7,12 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from workflows import cadence as rules
-from workflows.models import (
-    CadenceDefinition,
-    Mode,
-    Outcome,
-    SnoozeInput,
-)
+from workflows.models import CadenceDefinition, Mode, Outcome, SnoozeInput
 
 CHICAGO = "America/Chicago"
 NOW = datetime(2026, 3, 10, 15, 30, tzinfo=UTC)

@@ -13,13 +13,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.content.config import ContentConfig
 from activities.content.templates import TemplateRenderer
-from activities.delivery.config import (
-    DeliveryConfig,
-    SesConfig,
-    SmtpConfig,
-    SnsSmsConfig,
-    SqsTaskQueueConfig,
-)
+from activities.delivery.config import DeliveryConfig, SesConfig, SmtpConfig, SnsSmsConfig, SqsTaskQueueConfig
 from activities.delivery.email import EmailActivities, OutboxTransport
 from activities.delivery.rep_tasks import JsonlTaskSink, RepTaskActivities
 from activities.delivery.ses import SesTransport

@@ -18,12 +18,7 @@ from activities.content.config import ContentConfig, SenderProfile
 from activities.content.templates import TemplateRenderer
 from activities.delivery.config import DeliveryConfig, SesConfig
 from activities.delivery.email import EmailActivities
-from activities.delivery.errors import (
-    DELIVERY_REJECTED,
-    DeliveryDeferred,
-    DeliveryInDoubt,
-    DeliveryRejected,
-)
+from activities.delivery.errors import DELIVERY_REJECTED, DeliveryDeferred, DeliveryInDoubt, DeliveryRejected
 from activities.delivery.ses import SesTransport, ses_delivery_error
 from activities.delivery.suppression import OptOutList, SesSuppressionList, Suppressions
 from activities.registry import build_activities

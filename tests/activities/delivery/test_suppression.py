@@ -19,13 +19,7 @@ from activities.delivery.config import DeliveryConfig, SesConfig
 from activities.delivery.email import EmailActivities
 from activities.delivery.errors import DELIVERY_DEFERRED, DeliveryDeferred
 from activities.delivery.ses import SesTransport
-from activities.delivery.suppression import (
-    SUPPRESSED_PREFIX,
-    OptOutList,
-    SesSuppressionList,
-    Suppressed,
-    Suppressions,
-)
+from activities.delivery.suppression import SUPPRESSED_PREFIX, OptOutList, SesSuppressionList, Suppressed, Suppressions
 from activities.stores.ledger import ClaimStatus, SqliteSendLedger
 from tests.support.email_support import (
     CONFIGURATION_SET,

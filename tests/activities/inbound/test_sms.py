@@ -11,14 +11,7 @@ import pytest
 
 from activities.common.phones import phone_key
 from activities.inbound.ses_events import MalformedEvent
-from activities.inbound.sms import (
-    START_WORDS,
-    STOP_WORDS,
-    InboundSms,
-    parse_inbound_sms,
-    sms_keyword,
-    sms_signals,
-)
+from activities.inbound.sms import START_WORDS, STOP_WORDS, InboundSms, parse_inbound_sms, sms_keyword, sms_signals
 from tests.support.inbound_messages import inbound_sms, sns_envelope, sns_subscription_confirmation
 from workflows.models import EVENT_ID_MAX, EngagementEvent, ReplyEvent
 

@@ -19,13 +19,7 @@ from activities.delivery.config import DeliveryConfig
 from activities.delivery.email import build_email_activities
 from activities.delivery.errors import SEND_IN_DOUBT, DeliveryInDoubt
 from activities.stores.config import LedgerConfig, StoresConfig
-from activities.stores.ledger import (
-    Claim,
-    ClaimStatus,
-    DynamoDbSendLedger,
-    SendLedger,
-    SqliteSendLedger,
-)
+from activities.stores.ledger import Claim, ClaimStatus, DynamoDbSendLedger, SendLedger, SqliteSendLedger
 from tests.support.email_support import REGION, FakeClock, dana, make_touch
 
 KEY = "crm-0042:00001:day-1-case-study"

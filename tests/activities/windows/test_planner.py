@@ -17,14 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from activities.windows.planner import (
-    TASK_CHANNELS,
-    SendWindowError,
-    country_for,
-    next_send_time,
-    plan_send,
-    zone_for,
-)
+from activities.windows.planner import TASK_CHANNELS, SendWindowError, country_for, next_send_time, plan_send, zone_for
 from workflows.models import LEAD_ID_PATTERN, Channel
 from workflows.send_window_models import (
     PlannedSend,

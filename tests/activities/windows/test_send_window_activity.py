@@ -8,12 +8,7 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.windows.planner import INVALID_SEND_WINDOW, SendWindowActivities
 from workflows.models import Channel, EnrollLead
-from workflows.send_window_models import (
-    PlannedSend,
-    PlanSendInput,
-    SendWindowPolicy,
-    region_from_attributes,
-)
+from workflows.send_window_models import PlannedSend, PlanSendInput, SendWindowPolicy, region_from_attributes
 
 SATURDAY_0310_CHICAGO = datetime(2026, 6, 13, 8, 10, tzinfo=UTC)
 
