@@ -9,8 +9,9 @@ import asyncio
 import uuid
 
 import pytest
-from temporalio.client import WorkflowFailureError
+from temporalio.client import WorkflowFailureError, WorkflowQueryFailedError
 from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError
 
 from tests.workflows.fakes import enroll
 from tests.workflows.helpers import start, state
@@ -70,11 +71,17 @@ async def test_oversized_replies_cannot_blow_up_the_history(env, client, worker,
     big = "x" * 1_200_000
     for n in range(5):
         await handle.signal(names.SIGNAL_REPLY, {"event_id": f"big-{n}", "text": big})
+    s = None
     for _ in range(300):  # the new run starts in a workflow task after the signals; slow when busy
-        s = await state(handle)
+        try:
+            s = await state(handle)
+        except (RPCError, WorkflowQueryFailedError):
+            # A busy worker can miss a query's deadline while it reads 6 MB of history.
+            continue
         if s.run >= 2 and len(s.rejected_events) == 5:
             break
         await asyncio.sleep(0.1)
+    assert s is not None
     assert s.run >= 2
     assert s.mode == Mode.NURTURE
     assert len(s.rejected_events) == 5
