@@ -4,13 +4,17 @@ The dev server and moto are one per session: tests keep apart by task queue, lea
 (for moto) a reset per test. The time-skipping server is one per test that asks for it.
 """
 
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack
 
 import pytest
 import pytest_asyncio
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 from temporalio.testing import WorkflowEnvironment
 
+from activities.stores import database
 from tests.support import servers
 
 # The AWS fixtures (aws, aws_client, wire, ses), for every folder that talks to moto.
@@ -51,3 +55,28 @@ async def time_skipping() -> AsyncIterator[Callable[[], Awaitable[WorkflowEnviro
 def moto_endpoint() -> Iterator[str]:
     with servers.moto_server() as endpoint:
         yield endpoint
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """One PostgreSQL 16 for the session; each test that writes takes a database of its own
+    (`postgres_database`)."""
+    with servers.postgres_server() as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_database(postgres_url: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for this test; dropped after it."""
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(database.sqlalchemy_url(postgres_url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        database.engine.cache_clear()
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from activities.common.config import AWS_REGION, HTTP_URL
 
 LEDGER_FILE = "send-ledger.sqlite3"
+DATABASE_FILE = "touchpoint.sqlite3"
 
 
 class LedgerConfig(BaseModel):
@@ -56,3 +57,12 @@ class StoresConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     ledger: LedgerConfig = Field(default_factory=LedgerConfig, description="Send ledger; SQLite when unset")
+    database_url: str | None = Field(
+        default=None,
+        pattern=r"^(sqlite|postgresql|postgres)(\+\w+)?://",
+        description="Touchpoint's SQL stores: sqlite:///path or postgresql://user@host/db; var/touchpoint.sqlite3 when unset",
+    )
+
+    def database(self, *, var_dir: Path) -> str:
+        """The stores' database URL: `database_url`, else the SQLite file under `var_dir`."""
+        return self.database_url or f"sqlite:///{var_dir / DATABASE_FILE}"

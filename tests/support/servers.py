@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import socket
 import sys
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pgserver
 from google.protobuf.duration_pb2 import Duration
 from moto.server import ThreadedMotoServer
 from temporalio.api.enums.v1 import IndexedValueType
@@ -108,3 +110,15 @@ def moto_server() -> Iterator[str]:
         yield f"http://{LOOPBACK}:{port}"
     finally:
         server.stop()
+
+
+@contextmanager
+def postgres_server() -> Iterator[str]:
+    """A real PostgreSQL 16 (the pgserver wheel) in a temporary directory, reached over a
+    Unix socket only (no TCP port); yields its URL and stops it afterwards."""
+    with tempfile.TemporaryDirectory(prefix="touchpoint-pg-") as data:
+        server = pgserver.get_server(data, cleanup_mode="stop")
+        try:
+            yield server.get_uri()
+        finally:
+            server.cleanup()
