@@ -104,10 +104,7 @@ def snooze_problem(end: datetime, now: datetime) -> str | None:
     # Two calendar years, by date: 'until' the same date two years on is a local morning
     # that may fall hours after `now` in UTC, and must still be accepted.
     if end.date() > add_months(now, 24).date():
-        return (
-            f"snooze of {(end - now).days} days is longer than 2 years; "
-            "close the lead or pick a nearer date"
-        )
+        return f"snooze of {(end - now).days} days is longer than 2 years; close the lead or pick a nearer date"
     return None
 
 
@@ -145,6 +142,17 @@ def closed_problem(mode: Mode, outcome: Outcome | None) -> str | None:
     if mode == Mode.CLOSED:
         detail = f" as {outcome.value}" if outcome else ""
         return f"the lead is closed{detail}; no command applies to a closed lead"
+    return None
+
+
+# What a booked meeting's deal may still become.
+DEAL_OUTCOMES = (Outcome.WON, Outcome.LOST, Outcome.DISQUALIFIED)
+
+
+def deal_outcome_problem(outcome: Outcome) -> str | None:
+    if outcome not in DEAL_OUTCOMES:
+        allowed = ", ".join(o.value for o in DEAL_OUTCOMES)
+        return f"the lead is closed as meeting_booked; only the deal's outcome may follow: {allowed}"
     return None
 
 

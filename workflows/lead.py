@@ -48,6 +48,7 @@ with workflow.unsafe.imports_passed_through():
         LoadCadenceInput,
         Mode,
         MoveInput,
+        Outcome,
         PauseInput,
         ReplyEvent,
         ResumeInput,
@@ -73,6 +74,9 @@ MAX_EVENTS_PER_RUN = 2000
 # Signals land in the history even when rejected (oversized replies, say): a run this big
 # continues as new long before the server's 50 MB limit ends it.
 MAX_HISTORY_BYTES = 4 * 1024 * 1024
+# How long a lead closed as meeting_booked waits for its deal's outcome (a B2B sales
+# cycle after a first meeting rarely runs longer).
+DEAL_OUTCOME_WAIT = timedelta(days=180)
 
 
 @workflow.defn(name=names.WORKFLOW_TYPE)
@@ -114,8 +118,31 @@ class LeadWorkflow:
         await self._flush_tasks()
         self._publish()
         if self._s.mode == Mode.CLOSED:
+            if self._s.outcome == Outcome.MEETING_BOOKED and workflow.patched(names.PATCH_DEAL_OUTCOME):
+                await self._await_deal_outcome()
             return self._s
         workflow.continue_as_new(self._input.model_copy(update={"memory": self._m}))
+
+    async def _await_deal_outcome(self) -> None:
+        """A booked meeting ends the cadence, not the deal: the run stays open (no touch,
+        no task) so staff can still close it as won, lost or disqualified. Ends at the
+        outcome, after DEAL_OUTCOME_WAIT, or when the history grows large (the outcome
+        then stays meeting_booked: nothing is lost, nothing more is recordable)."""
+        wait = DEAL_OUTCOME_WAIT / self._input.speedup
+        try:
+            await workflow.wait_condition(
+                lambda: (
+                    self._s.outcome != Outcome.MEETING_BOOKED
+                    or workflow.info().is_continue_as_new_suggested()
+                    or workflow.info().get_current_history_size() >= MAX_HISTORY_BYTES
+                ),
+                timeout=wait,
+                timeout_summary=f"meeting booked: waiting up to {DEAL_OUTCOME_WAIT.days} days for won, lost or disqualified",
+            )
+        except TimeoutError:
+            workflow.logger.info("no deal outcome within %s days: the lead stays closed as meeting_booked", wait.days)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        self._publish()
 
     def _run_is_long_enough(self) -> bool:
         return (
@@ -216,8 +243,7 @@ class LeadWorkflow:
         timeout = rules.scaled(timedelta(days=step.wait_for_task_days), self._input.speedup)
         try:
             await workflow.wait_condition(
-                lambda: all(t.task_id != task_id for t in self._s.open_tasks)
-                or self._s.mode != mode,
+                lambda: all(t.task_id != task_id for t in self._s.open_tasks) or self._s.mode != mode,
                 timeout=timeout,
                 timeout_summary=f"waiting up to {step.wait_for_task_days} days: {step.purpose}",
             )

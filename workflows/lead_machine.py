@@ -210,10 +210,7 @@ class LeadMachine:
         # Follow-ups after the first reply in the same email thread (the transport
         # decides, by its settings, whether to set In-Reply-To/References).
         threads = (
-            step.thread
-            and cadence.mode == "follow_up"
-            and self.m.step_index > 0
-            and step.channel == Channel.EMAIL
+            step.thread and cadence.mode == "follow_up" and self.m.step_index > 0 and step.channel == Channel.EMAIL
         )
         return TouchInput(
             send_key=names.send_key(self.lead.id, seq, step.key),
@@ -269,9 +266,7 @@ class LeadMachine:
         )
 
     def open_task(self, task: RepTaskInput) -> None:
-        self.s.open_tasks.append(
-            RepTask(task_id=task.task_id, kind=task.kind, title=task.title, created_at=self.now())
-        )
+        self.s.open_tasks.append(RepTask(task_id=task.task_id, kind=task.kind, title=task.title, created_at=self.now()))
 
     def queue_task(self, title: str, note: str = "", *, kind: TaskKind = "reply") -> None:
         self.m.task_seq += 1
@@ -326,9 +321,7 @@ class LeadMachine:
         if current in CADENCE_MODES:
             self.m.resume_mode = current
             due = self.m.due_at
-            self.m.remaining_seconds = (
-                max(0.0, (due - self.now()).total_seconds()) if due else None
-            )
+            self.m.remaining_seconds = max(0.0, (due - self.now()).total_seconds()) if due else None
         elif current == Mode.SNOOZED:
             self.m.resume_mode = Mode.SNOOZED
         resume_mode, remaining = self.m.resume_mode, self.m.remaining_seconds
@@ -346,9 +339,7 @@ class LeadMachine:
         self.set_mode(to, reason)
         if to in CADENCE_MODES:
             # Keep the spacing the lead had: the wait left when it stopped, no burst.
-            self.m.due_at = (
-                self.now() + timedelta(seconds=remaining) if remaining is not None else None
-            )
+            self.m.due_at = self.now() + timedelta(seconds=remaining) if remaining is not None else None
         elif to == Mode.SNOOZED:
             self.s.snoozed_until = snoozed_until
         self.refresh()
@@ -460,9 +451,7 @@ class LeadMachine:
 
     def on_reply(self, event: ReplyEvent) -> None:
         nurture = self.m.nurture
-        after_check_in = bool(
-            nurture and nurture.check_in and self.m.last_touch_step == nurture.check_in.key
-        )
+        after_check_in = bool(nurture and nurture.check_in and self.m.last_touch_step == nurture.check_in.key)
         until = event.until
         if until is not None:
             problem = rules.reply_until_problem(self.local_morning(until), self.now())
@@ -546,10 +535,14 @@ class LeadMachine:
         return self.s
 
     def check_close(self, command: CloseInput) -> None:
+        if self.s.mode == Mode.CLOSED and self.s.outcome == Outcome.MEETING_BOOKED:
+            refuse(rules.deal_outcome_problem(Outcome(command.outcome)))
+            return
         refuse(rules.closed_problem(self.s.mode, self.s.outcome))
 
     def on_close(self, command: CloseInput) -> LeadState:
-        self.happen(On.CLOSE, outcome=Outcome(command.outcome), reason=command.note or f"closed as {command.outcome}")
+        on = On.DEAL_OUTCOME if self.s.mode == Mode.CLOSED else On.CLOSE
+        self.happen(on, outcome=Outcome(command.outcome), reason=command.note or f"closed as {command.outcome}")
         return self.s
 
     def check_complete_task(self, command: CompleteTaskInput) -> None:

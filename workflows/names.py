@@ -76,6 +76,8 @@ PATCH_HOLD_IN_RUN = "hold-in-run"
 PATCH_PUBLISH_PLANNED = "publish-planned"
 # A rejected signal counts as an event and wakes the main loop (which may continue as new).
 PATCH_REJECTS_WAKE = "rejects-wake"
+# A lead closed as meeting_booked stays open for the deal's outcome (won, lost, disqualified).
+PATCH_DEAL_OUTCOME = "deal-outcome"
 
 
 # Send keys: `{lead_id}:{seq:05d}:{step_key}`, unique per lead and touch forever. The

@@ -59,6 +59,7 @@ class On(StrEnum):
     MOVE_TO_FOLLOW_UP = "move to follow_up"
     MOVE_TO_NURTURE = "move to nurture"
     CLOSE = "close"
+    DEAL_OUTCOME = "close a booked meeting's deal"
     COMPLETE_TASK = "complete_task"
     SEQUENCE_DONE = "last follow-up step sent"
     SEQUENCE_DONE_STOP = "last step sent, cadence stops"
@@ -107,14 +108,26 @@ TABLE: tuple[Row, ...] = (
     Row(On.REPLY_AWAY_UNTIL, (Mode.SNOOZED, *HOLDING_MODES), Do.RECORD, reason="auto-reply ignored"),
     Row(On.REPLY_AWAY, OPEN_MODES, Do.RECORD, reason="auto-reply ignored"),
     Row(
-        On.REPLY_NOT_NOW_UNTIL, OPEN_MODES, Do.SNOOZE, Mode.SNOOZED, reason="lead said not now: check back on {until}{why}"
+        On.REPLY_NOT_NOW_UNTIL,
+        OPEN_MODES,
+        Do.SNOOZE,
+        Mode.SNOOZED,
+        reason="lead said not now: check back on {until}{why}",
     ),
     # Interest while not being followed up moves the lead to follow-up; a person answers first.
     *(
-        Row(on, (Mode.NURTURE, Mode.SNOOZED), Do.ENTER, Mode.FOLLOW_UP, reason=f"lead {what}",
-            rep_task=f"Lead {what}: answer personally today")
-        for on, what in ((On.REPLY_CHECK_IN_YES, "answered the check-in positively"),
-                         (On.REPLY_INTEREST, "replied with interest"))
+        Row(
+            on,
+            (Mode.NURTURE, Mode.SNOOZED),
+            Do.ENTER,
+            Mode.FOLLOW_UP,
+            reason=f"lead {what}",
+            rep_task=f"Lead {what}: answer personally today",
+        )
+        for on, what in (
+            (On.REPLY_CHECK_IN_YES, "answered the check-in positively"),
+            (On.REPLY_INTEREST, "replied with interest"),
+        )
     ),
     *(
         row
@@ -170,6 +183,8 @@ TABLE: tuple[Row, ...] = (
     Row(On.MOVE_TO_FOLLOW_UP, _NOT_IN[Mode.FOLLOW_UP], Do.ENTER, Mode.FOLLOW_UP, reason="{reason}"),
     Row(On.MOVE_TO_NURTURE, _NOT_IN[Mode.NURTURE], Do.ENTER, Mode.NURTURE, reason="{reason}"),
     Row(On.CLOSE, OPEN_MODES, Do.CLOSE, Mode.CLOSED, reason="{reason}"),
+    # A booked meeting closes the cadence, not the deal: won, lost or disqualified may follow.
+    Row(On.DEAL_OUTCOME, (Mode.CLOSED,), Do.CLOSE, Mode.CLOSED, reason="{reason}"),
     Row(On.COMPLETE_TASK, OPEN_MODES, Do.RECORD, reason="task {task_id} done"),
     # -- the cadence itself
     Row(On.SEQUENCE_DONE, (Mode.FOLLOW_UP,), Do.ENTER, Mode.NURTURE, reason="{cadence} finished with no reply"),
@@ -311,6 +326,8 @@ def markdown_table() -> str:
         outcome = f"`{row.outcome.value}`" if row.outcome else ("as named" if row.on == On.CLOSE else "")
         if row.on == On.SUPPRESSED:
             outcome = "`bounced`, `complained` or `unsubscribed`"
+        if row.on == On.DEAL_OUTCOME:
+            outcome = "`won`, `lost` or `disqualified`, after `meeting_booked`"
         task = f"“{row.rep_task}”" if row.rep_task else ""
         lines.append(f"| {modes} | {row.on.value} | {row.do.value} | {to} | {outcome} | {task} |")
     return "\n".join(lines)

@@ -18,7 +18,7 @@ from temporalio.worker import Worker
 from tests.support.servers import start_time_skipping_server
 from tests.workflows.fakes import Recorder, enroll
 from workflows.lead import LeadWorkflow
-from workflows.models import EngagementEvent, ReplyEvent, TriggerEvent
+from workflows.models import CloseInput, EngagementEvent, ReplyEvent, TriggerEvent
 from workflows.sandbox import workflow_runner
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -102,6 +102,18 @@ async def bad_signals_and_planned_windows(env: WorkflowEnvironment, handle: Work
     await env.sleep(2 * DAY)
 
 
+async def meeting_booked_then_won(env: WorkflowEnvironment, handle: WorkflowHandle) -> None:
+    """A booked meeting keeps the run open for the deal (`deal-outcome`): a reply then is
+    recorded only, and a close as won ends it."""
+    await env.sleep(DAY * 2)
+    await handle.execute_update(LeadWorkflow.close, CloseInput(outcome="meeting_booked", note="demo booked"))
+    await env.sleep(DAY * 10)
+    await handle.signal(LeadWorkflow.reply, ReplyEvent(event_id="r-1", text="See you Tuesday", intent="positive"))
+    await env.sleep(DAY * 20)
+    await handle.execute_update(LeadWorkflow.close, CloseInput(outcome="won", note="signed"))
+    await handle.result()
+
+
 SCENARIOS: dict[str, tuple[str, Scenario]] = {
     # Recorded before send windows (no `send-windows` patch marker): the old path.
     "follow_up_to_nurture": ("follow_up", follow_up_to_nurture),
@@ -117,6 +129,8 @@ SCENARIOS: dict[str, tuple[str, Scenario]] = {
     "nurture_click_visits": ("nurture", nurture_click_visits),
     # Recorded with raw handler arguments (`rejects-wake`) and `publish-planned`.
     "bad_signals_and_planned_windows": ("nurture", bad_signals_and_planned_windows),
+    # Recorded with a booked meeting waiting for its deal's outcome (`deal-outcome`).
+    "meeting_booked_then_won": ("follow_up", meeting_booked_then_won),
 }
 
 

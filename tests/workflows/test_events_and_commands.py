@@ -137,7 +137,20 @@ async def test_move_and_close_commands_return_the_new_state(env, client, worker,
     assert s.mode == Mode.NURTURE and s.transitions[-1].reason == "not ready"
     s = await handle.execute_update(LeadWorkflow.close, CloseInput(outcome="meeting_booked", note="booked"))
     assert s.mode == Mode.CLOSED and s.outcome == Outcome.MEETING_BOOKED
+    # No deal outcome follows: after the wait the run ends, still meeting_booked.
     assert (await handle.result()).outcome == Outcome.MEETING_BOOKED
+
+
+async def test_a_booked_meeting_can_still_be_closed_as_won_and_nothing_else(env, client, worker, recorder):
+    handle = await start(client, worker)
+    await handle.execute_update(LeadWorkflow.close, {"outcome": "meeting_booked", "note": "demo on Tuesday"})
+    for refused in [("snooze", {"months": 3}), ("move", {"to": "nurture"}), ("close", {"outcome": "unsubscribed"})]:
+        assert "closed as meeting_booked" in await rejection(handle.execute_update(*refused))
+    s = await handle.execute_update(LeadWorkflow.close, {"outcome": "won", "note": "signed the annual plan"})
+    assert (s.mode, s.outcome, s.transitions[-1].reason) == (Mode.CLOSED, Outcome.WON, "signed the annual plan")
+    assert [t.to_mode for t in s.transitions] == [Mode.CLOSED, Mode.CLOSED]
+    assert (await handle.result()).outcome == Outcome.WON
+    assert recorder.steps == []  # no touch while the deal was open
 
 
 async def test_complete_task_closes_the_rep_task(env, client, worker, recorder):
