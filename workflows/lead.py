@@ -137,7 +137,7 @@ class LeadWorkflow:
                     or workflow.info().get_current_history_size() >= MAX_HISTORY_BYTES
                 ),
                 timeout=wait,
-                timeout_summary=f"meeting booked: waiting up to {DEAL_OUTCOME_WAIT.days} days for won, lost or disqualified",
+                timeout_summary=f"meeting booked: up to {DEAL_OUTCOME_WAIT.days} days for the deal's outcome",
             )
         except TimeoutError:
             workflow.logger.info("no deal outcome within %s days: the lead stays closed as meeting_booked", wait.days)
