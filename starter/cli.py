@@ -32,6 +32,7 @@ from starter.errors import InvalidInput, Location, TouchpointError, explain
 from starter.render import leads_table, state_view, stopped_line
 from starter.schema import write_schemas
 from starter.search_attributes import register_search_attributes
+from workflows.errors import enrollment
 from workflows.models import (
     CloseInput,
     CloseOutcome,
@@ -151,7 +152,9 @@ def _update(name: str, model: type[BaseModel], fields: Callable[[argparse.Namesp
         _show_state(new_state, as_json=False)
         if name == "complete_task" and new_state.mode == Mode.AWAITING_REP:
             # Completing a task never restarts automation: the rep decides when.
-            out.print(f"the lead still awaits its rep: `touchpoint resume {args.lead}` restarts its cadence", markup=False)
+            out.print(
+                f"the lead still awaits its rep: `touchpoint resume {args.lead}` restarts its cadence", markup=False
+            )
         return 0
 
     return command
@@ -273,14 +276,18 @@ async def _enroll_json(args: argparse.Namespace) -> int:
     for number, item in enumerate(items, start=1):
         if isinstance(item, dict) and args.speedup is not None:
             item = {**item, "speedup": args.speedup}
-        try:
-            enroll = EnrollLead.model_validate(item)
-        except ValidationError as error:
-            bad.append(BadRow(line=number, reason=explain(error)))
+        enroll, problem = enrollment((item,), continued=False)
+        if enroll is None:
+            bad.append(BadRow(line=number, reason=(problem or "invalid").removeprefix("invalid enrollment: ")))
             continue
         if enroll.lead.id in first_item_of:
             # Two starts of one new lead at once could both report "enrolled".
-            bad.append(BadRow(line=number, reason=f"duplicate id {enroll.lead.id!r} (first in item {first_item_of[enroll.lead.id]})"))
+            bad.append(
+                BadRow(
+                    line=number,
+                    reason=f"duplicate id {enroll.lead.id!r} (first in item {first_item_of[enroll.lead.id]})",
+                )
+            )
             continue
         first_item_of[enroll.lead.id] = number
         leads.append(CsvLead(line=number, enroll=enroll))
@@ -485,7 +492,9 @@ def build_parser(
     p.add_argument("--note")
 
     p = command("complete-task", "mark a rep task done")
-    p.set_defaults(run=_update("complete_task", CompleteTaskInput, lambda a: {"task_id": a.task_id, "result": a.result}))
+    p.set_defaults(
+        run=_update("complete_task", CompleteTaskInput, lambda a: {"task_id": a.task_id, "result": a.result})
+    )
     p.add_argument("lead")
     p.add_argument("--task-id", required=True)
     p.add_argument("--result")

@@ -45,7 +45,7 @@ from starter.errors import (
     UnknownCadence,
     explain,
 )
-from workflows import names
+from workflows import errors, names
 from workflows import search_attributes as sa
 from workflows.models import (
     CloseInput,
@@ -175,7 +175,7 @@ class TouchpointClient:
         exact: when two callers enroll the same new lead at once, one gets True and the
         other False. Only a refused start costs a describe, to report `closed_outcome`.
         """
-        enroll = _checked(EnrollLead, enroll)
+        enroll = _enrollment(enroll)
         if self.email_task_queue and enroll.email_task_queue is None:
             enroll = enroll.model_copy(update={"email_task_queue": self.email_task_queue})
         self._check_cadences(enroll)
@@ -436,6 +436,16 @@ def quote(value: str) -> str:
 
 def _starting_cadence(enroll: EnrollLead) -> str:
     return enroll.follow_up_cadence if enroll.mode == "follow_up" else enroll.nurture_cadence
+
+
+def _enrollment(value: EnrollLead | Mapping[str, Any]) -> EnrollLead:
+    """The enrollment as the workflow will read it, refused here with the workflow's own
+    words (the fields, never their values) instead of failing the run later."""
+    data = value.model_dump(by_alias=True) if isinstance(value, BaseModel) else value
+    enroll, problem = errors.enrollment((data,), continued=False)
+    if enroll is None:
+        raise InvalidInput(problem or "invalid enrollment")
+    return enroll
 
 
 def _checked(model: type[ModelT], value: ModelT | Mapping[str, Any]) -> ModelT:

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from pydantic import ValidationError
 
 from workflows import names
+from workflows.errors import without_value
 
 
 class TouchpointError(Exception):
@@ -105,8 +106,9 @@ def _format_hint(error_type: str, location: Location) -> str:
 def explain(error: ValidationError, *, field_name: Callable[[Location], str] = dotted) -> str:
     """A pydantic error as 'field: message; field: message', without pydantic's noise."""
     parts: dict[str, str] = {}
-    for detail in error.errors(include_url=False, include_input=False):
-        message = detail["msg"].removeprefix("Value error, ") + _format_hint(detail["type"], tuple(detail["loc"]))
+    for detail in error.errors(include_url=False):
+        message = without_value(detail["msg"].removeprefix("Value error, "), detail.get("input"))
+        message += _format_hint(detail["type"], tuple(detail["loc"]))
         # A model-level rule (e.g. "exactly one of months, weeks…") has no field to name.
         field = field_name(tuple(detail["loc"])) if detail["loc"] else ""
         # One message per field: a union type (date | datetime) fails once per member.

@@ -31,14 +31,19 @@ def field_problems(err: ValidationError) -> str:
     clear (a failure message, a rejected event), and a value may be a phone number."""
     problems = []
     for e in err.errors():
-        message = str(e["msg"]).removeprefix("Value error, ")
-        given = e.get("input")
-        # Strings only: a number such as a speedup is no one's data, and a short one
-        # would match digits of the limit the message names.
-        if isinstance(given, str) and len(given) >= 3:
-            message = message.replace(repr(given), "the value given").replace(given, "the value given")
+        message = without_value(str(e["msg"]).removeprefix("Value error, "), e.get("input"))
         problems.append(f"{'.'.join(str(part) for part in e['loc']) or 'input'}: {message}")
     return "; ".join(problems)
+
+
+def without_value(message: str, given: Any) -> str:
+    """`message` with the value it quotes replaced: validators name what they refuse
+    (`phone '+1312…' is not…`), and an error travels into logs and Temporal."""
+    # Strings only: a number such as a speedup is no one's data, and a short one
+    # would match digits of the limit the message names.
+    if isinstance(given, str) and len(given) >= 3:
+        return message.replace(repr(given), "the value given").replace(given, "the value given")
+    return message
 
 
 def json_kind(value: Any) -> str:

@@ -82,6 +82,9 @@ async def test_a_lead_started_queried_and_snoozed_with_the_stock_temporal_cli(wo
         lambda: _when(query_state(worker), lambda s: s["mode"] == "nurture"), what="nurture after the check-in"
     )
     assert after["transitions"][-1]["reason"] == "snooze ended: check-in sent"
+    # Queried on a later run (nurture continued as new): the touches come along, as a list.
+    assert after["run"] > state["run"]
+    assert [t["step"] for t in after["touches"]][:1] == ["day-1-case-study"]
 
     # A malformed command is refused with the model's own explanation.
     refused = await temporal(
