@@ -12,6 +12,7 @@ from activities.common.config import AWS_REGION, HTTP_URL
 QueueKind = Literal["events", "replies", "sms"]
 # S3's bucket naming rules (3-63 characters, lowercase letters, digits, dots, hyphens).
 S3_BUCKET = r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"
+SNS_TOPIC_ARN = r"^arn:aws[a-z-]*:sns:[a-z]{2}(-[a-z]+)+-\d+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$"
 
 
 class IngestConfig(BaseModel):
@@ -35,6 +36,16 @@ class IngestConfig(BaseModel):
     inbound_buckets: list[Annotated[str, Field(pattern=S3_BUCKET)]] = Field(
         default_factory=list,
         description="The S3 bucket(s) SES's receipt rule stores large inbound mail in; no other is read",
+    )
+    sns_topic_arns: list[Annotated[str, Field(pattern=SNS_TOPIC_ARN)]] = Field(
+        default_factory=list,
+        description="The SNS topics whose messages count; a signed message from any other is refused (none: any)",
+    )
+    sns_max_age_hours: float = Field(
+        default=96,
+        gt=0,
+        le=14 * 24,
+        description="A signed message older than this is refused as a replay (SQS keeps messages 4 days by default)",
     )
     verify_sns_signatures: bool = Field(
         default=True,

@@ -30,7 +30,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter, OrderedDict
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
@@ -82,7 +82,16 @@ class Ingestor:
                 "in production), or turn verification off for an emulator that does not sign"
             )
         self.config = config
-        self._verifier = SnsVerifier(fetch_certificate) if fetch_certificate and config.verify_sns_signatures else None
+        self._verifier = (
+            SnsVerifier(
+                fetch_certificate,
+                topics=config.sns_topic_arns,
+                max_age=timedelta(hours=config.sns_max_age_hours),
+                clock=clock,
+            )
+            if fetch_certificate and config.verify_sns_signatures
+            else None
+        )
         self._sqs = sqs
         self._send = send
         self._recent: OrderedDict[str, None] = OrderedDict()
@@ -133,6 +142,11 @@ class Ingestor:
                 "the events queue takes SES configuration-set events (eventType, tagged with the lead) and "
                 "identity notifications (notificationType Bounce, Complaint, Delivery; matched by message id "
                 "through the send ledger); counted as configuration_set_events and identity_notifications"
+            )
+        if self._verifier is not None and not self.config.sns_topic_arns:
+            log.warning(
+                "sns_topic_arns is not set: a message SNS signed for any topic is accepted; "
+                "set it to the topics that publish SES events, inbound mail and texts"
             )
         if self._verifier is None:
             log.warning(

@@ -6,6 +6,11 @@ of Amazon SNS messages", https://docs.aws.amazon.com/sns/latest/dg/sns-verify-si
 2 is SHA256withRSA. The certificate comes only from `https://sns.<region>.amazonaws.com/…pem`
 (or `.amazonaws.com.cn`): a message cannot name a key of its own. Certificates are kept
 once fetched; the fetcher (blocking, production I/O) is handed in.
+
+A signature proves SNS sent the message, not that it came from our topics or recently:
+`topics` (when given) allow-lists the TopicArn, and a message signed longer ago than
+`max_age` (or ahead of the clock by more than the skew) is refused, so an old genuine
+bounce cannot be replayed onto a queue to close a lead.
 """
 
 from __future__ import annotations
@@ -16,7 +21,8 @@ import binascii
 import re
 import urllib.request
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -41,6 +47,8 @@ _CERT_HOST = re.compile(r"sns\.[a-z]{2}(?:-[a-z]+)+-\d+\.amazonaws\.com(?:\.cn)?
 # AWS rotates its signing certificates rarely; a few per region are plenty.
 _CERTIFICATES_KEPT = 32
 _CERTIFICATE_MAX_BYTES = 64 * 1024
+# Clocks drift; SNS's Timestamp may run a little ahead of ours.
+_CLOCK_SKEW = timedelta(minutes=15)
 
 
 class SignatureInvalid(Exception):
@@ -54,8 +62,18 @@ class CertificateUnavailable(Exception):
 class SnsVerifier:
     """Checks SNS envelopes against SNS's certificates, fetched through `fetch` and kept."""
 
-    def __init__(self, fetch: CertificateFetcher) -> None:
+    def __init__(
+        self,
+        fetch: CertificateFetcher,
+        *,
+        topics: Collection[str] = (),
+        max_age: timedelta | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self._fetch = fetch
+        self._topics = frozenset(topics)
+        self._max_age = max_age
+        self._clock = clock
         self._keys: OrderedDict[str, rsa.RSAPublicKey] = OrderedDict()
         self._fetching = asyncio.Lock()
 
@@ -77,6 +95,34 @@ class SnsVerifier:
             raise SignatureInvalid(
                 "the signature does not match the message: it was altered, or SNS did not sign it"
             ) from None
+        self._check_topic(envelope.get("TopicArn"))
+        self._check_age(envelope.get("Timestamp"))
+
+    def _check_topic(self, topic: Any) -> None:
+        if self._topics and topic not in self._topics:
+            raise SignatureInvalid(
+                f"signed by SNS but from topic {str(topic)[:300]!r}, not one of sns_topic_arns: "
+                "add the topic to sns_topic_arns if it is yours"
+            )
+
+    def _check_age(self, timestamp: Any) -> None:
+        if self._max_age is None:
+            return
+        try:
+            signed_at = datetime.fromisoformat(str(timestamp))
+        except ValueError:
+            raise SignatureInvalid("the signed Timestamp is not an ISO 8601 time") from None
+        if signed_at.tzinfo is None:
+            raise SignatureInvalid("the signed Timestamp has no time zone")
+        now = self._clock()
+        if signed_at > now + _CLOCK_SKEW:
+            raise SignatureInvalid(f"signed at {signed_at.isoformat()}, ahead of this host's clock: check its time")
+        if now - signed_at > self._max_age:
+            hours = self._max_age.total_seconds() / 3600
+            raise SignatureInvalid(
+                f"signed at {signed_at.isoformat()}, more than sns_max_age_hours ({hours:g}) ago: a replayed "
+                "message, or a queue that kept it longer (then raise sns_max_age_hours)"
+            )
 
     async def _key(self, url: str) -> rsa.RSAPublicKey:
         async with self._fetching:  # one fetch per certificate, however many messages wait for it

@@ -65,7 +65,7 @@ class Queues:
     def ingestor(self, **overrides: Any) -> Ingestor:
         # The fixtures' envelopes are not signed; tests of signatures turn it on.
         options = {"verify_sns_signatures": False, **overrides}
-        clients = {key: options.pop(key) for key in ("fetch_certificate", "s3") if key in options}
+        clients = {key: options.pop(key) for key in ("fetch_certificate", "s3", "clock") if key in options}
         config = IngestConfig(
             region=REGION,
             endpoint_url=self.endpoint,

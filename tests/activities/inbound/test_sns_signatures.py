@@ -23,7 +23,9 @@ from activities.inbound.config import IngestConfig
 from activities.inbound.consumer import Ingestor
 from activities.inbound.sns_signatures import SignatureInvalid, SnsVerifier
 from tests.activities.inbound.ingest_queues import REGION, Queues, drain, fresh_queues
-from tests.support.inbound_messages import LEAD_ID, ses_event, sns_envelope, sns_subscription_confirmation
+from tests.support.inbound_messages import (
+    LEAD_ID, SENT_AT, TOPIC_ARN, ses_event, sns_envelope, sns_subscription_confirmation,
+)  # fmt: skip
 
 CERT_URL = "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-0000000000000000000000000000000a.pem"
 
@@ -90,8 +92,13 @@ def fetcher(sns: Signer) -> Fetcher:
     return Fetcher({CERT_URL: sns.pem})
 
 
+# The fixtures' envelopes are signed at SENT_AT (their clicks a day later); read two days on.
+READ_AT = SENT_AT + timedelta(days=2)
+
+
 def verifying(queues: Queues, fetcher: Fetcher, **overrides: Any) -> Ingestor:
-    return queues.ingestor(verify_sns_signatures=True, fetch_certificate=fetcher, **overrides)
+    options = {"verify_sns_signatures": True, "fetch_certificate": fetcher, "clock": lambda: READ_AT, **overrides}
+    return queues.ingestor(**options)
 
 
 def clicked(n: int) -> str:
@@ -222,7 +229,9 @@ async def test_when_the_certificate_cannot_be_fetched_the_message_waits(queues, 
 
 
 def test_verification_on_needs_a_certificate_fetcher():
-    config = IngestConfig(region=REGION, events_queue_url="https://sqs.example/e", dead_letter_queue_url="https://sqs.example/d")
+    config = IngestConfig(
+        region=REGION, events_queue_url="https://sqs.example/e", dead_letter_queue_url="https://sqs.example/d"
+    )
     assert config.verify_sns_signatures is True  # the default
     with pytest.raises(ValueError, match="pass fetch_certificate"):
         Ingestor(config, sqs=None, send=None, ledger=None, reply_secrets=[])
@@ -241,3 +250,43 @@ async def test_verification_off_warns_at_start_and_counts_every_message(queues):
     await drain(ingestor, "events")
     await drain(ingestor, "sms")
     assert ingestor.stats["unverified"] == ingestor.stats["received"] == 2
+
+
+async def test_a_signed_message_from_a_topic_not_allow_listed_is_refused(queues, fetcher, sns):
+    ingestor = verifying(queues, fetcher, sns_topic_arns=[TOPIC_ARN])
+    other = "arn:aws:sns:us-east-1:210987654321:someone-elses-events"
+    queues.put("events", sns.sign(sns_envelope(ses_event("Bounce"), topic_arn=other)))
+    queues.put("events", sns.sign(clicked(1)))
+    await drain(ingestor, "events")
+
+    (reason,) = queues.reasons()
+    assert "not one of sns_topic_arns" in reason and other in reason
+    assert [s.payload["kind"] for s in queues.sent.signals] == ["click"]
+    assert queues.ledger.opt_out(LEAD_ID) is None
+
+
+@pytest.mark.parametrize(
+    ("read_at", "words"),
+    [(SENT_AT + timedelta(days=5), "more than sns_max_age_hours (96) ago"), (SENT_AT - timedelta(hours=1), "ahead of")],
+)
+async def test_an_old_or_future_signed_message_is_refused_as_a_replay(queues, fetcher, sns, read_at, words):
+    ingestor = verifying(queues, fetcher, clock=lambda: read_at)
+    queues.put("events", sns.sign(sns_envelope(ses_event("Bounce"))))
+    await drain(ingestor, "events")
+
+    (reason,) = queues.reasons()
+    assert words in reason
+    assert queues.sent.signals == [] and queues.ledger.opt_out(LEAD_ID) is None
+
+
+async def test_a_longer_window_takes_a_message_a_queue_kept_for_days(queues, fetcher, sns):
+    ingestor = verifying(queues, fetcher, clock=lambda: SENT_AT + timedelta(days=5), sns_max_age_hours=14 * 24)
+    queues.put("events", sns.sign(sns_envelope(ses_event("Bounce"))))
+    await drain(ingestor, "events")
+    assert [s.payload["kind"] for s in queues.sent.signals] == ["bounce"] and queues.reasons() == []
+
+
+def test_a_topic_arn_that_is_not_one_is_refused_in_the_settings():
+    with pytest.raises(ValueError, match="sns_topic_arns"):
+        IngestConfig(region="us-east-1", events_queue_url="http://q/e", dead_letter_queue_url="http://q/d",
+                     sns_topic_arns=["touchpoint-ses-events"])  # fmt: skip
