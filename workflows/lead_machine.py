@@ -277,6 +277,7 @@ class LeadMachine:
             owner=self.lead.owner,
             title=title,
             note=note,
+            speedup=self.input.speedup,
         )
         self.m.pending_tasks.append(task)
         self.open_task(task)

@@ -537,6 +537,8 @@ class RepTaskInput(BaseModel):
     title: str
     note: str = ""
     touch: TouchInput | None = None
+    # The lead's clock: a fast one's tasks never reach a real queue (activities/delivery/fast_clock.py).
+    speedup: float = 1
 
 
 LeadMemory.model_rebuild()

@@ -8,9 +8,9 @@ set); the delivery activities call `refuse_fast_clock` before anything is claime
 
 from temporalio.exceptions import ApplicationError
 
-from activities.common.logs import touch_log
+from activities.common.logs import activity_log, touch_log
 from workflows import names
-from workflows.models import TouchInput
+from workflows.models import RepTaskInput, TouchInput
 
 # A type the workflow already pauses a lead on (names.BLOCKING_ERRORS): a type of its
 # own would fail such leads on workers still running older workflow code.
@@ -22,11 +22,25 @@ def refuse_fast_clock(touch: TouchInput, service: str | None) -> None:
     on a fast clock would go to `service`."""
     if touch.speedup <= 1 or service is None:
         return
-    touch_log(touch).warning(
-        "touch refused: fast clock to a real service", speedup=touch.speedup, service=service
+    touch_log(touch).warning("touch refused: fast clock to a real service", speedup=touch.speedup, service=service)
+    raise _refused(touch.speedup, service)
+
+
+def fast_clock_task_refusal(task: RepTaskInput, service: str | None) -> str | None:
+    """Why a rep task that is no cadence step (a reply, a trigger) must not reach `service`,
+    or None. Not raised: such a task is created between cadence steps, where a failure
+    would end the run; the caller skips it, and the lead's state keeps it open."""
+    if task.speedup <= 1 or service is None:
+        return None
+    activity_log(lead_id=task.lead_id, task_id=task.task_id).warning(
+        "rep task not created: fast clock to a real service", speedup=task.speedup, service=service
     )
-    raise ApplicationError(
-        f"refused: the lead runs at speedup {touch.speedup:g} and {service} reaches real people; "
+    return _refused(task.speedup, service).message
+
+
+def _refused(speedup: float, service: str) -> ApplicationError:
+    return ApplicationError(
+        f"refused: the lead runs at speedup {speedup:g} and {service} reaches real people; "
         "speedup above 1 is for demos and tests only: deliver to the local files or an emulator "
         "(endpoint_url) and resume, or close the lead",
         type=FAST_CLOCK_REFUSED,

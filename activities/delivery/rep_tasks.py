@@ -16,7 +16,7 @@ from activities.common.logs import activity_log
 from activities.content.config import ContentConfig
 from activities.content.templates import TemplateRenderer
 from activities.content.touch import render_touch
-from activities.delivery.fast_clock import refuse_fast_clock
+from activities.delivery.fast_clock import fast_clock_task_refusal, refuse_fast_clock
 from workflows import names
 from workflows.models import RepTaskInput, TaskKind, TouchResult
 
@@ -73,6 +73,9 @@ class RepTaskActivities:
             rendered = render_touch(self._renderer, self._content, touch, touch.step.channel)
             title, body = rendered.subject, rendered.text
         else:
+            refused = fast_clock_task_refusal(input, self._sink.service)
+            if refused is not None:
+                return TouchResult(send_key=input.task_id, status="skipped", detail=refused)
             title, body = input.title, input.note
         self._sink.create(
             OutgoingTask(

@@ -66,6 +66,7 @@ def test_a_human_reply_hands_the_lead_to_its_rep_and_queues_one_task() -> None:
     assert lead.version > version  # a waiting main loop wakes up
     [task] = lead.m.pending_tasks
     assert (task.kind, task.owner, task.title) == ("reply", "rep-7", "Lead replied: read it and answer personally")
+    assert task.speedup == 1  # the lead's clock rides on the task (a fast one never reaches a real queue)
     assert task.note == "Can we talk Tuesday?"
     assert [t.task_id for t in lead.s.open_tasks] == [task.task_id]
 

@@ -152,3 +152,18 @@ def test_a_fast_call_task_to_sqs_is_refused_and_the_task_file_or_moto_is_not(
     assert local.create_rep_task(task).status == "task_created"
     emulated = SqsTaskQueueConfig(queue_url=queue_url, region="us-east-1", endpoint_url="http://127.0.0.1:5000")
     assert SqsTaskSink.from_config(emulated).service is None
+
+
+def test_a_fast_leads_reply_task_is_not_sent_to_sqs_and_the_run_goes_on(
+    content: ContentConfig, renderer: TemplateRenderer, config: DeliveryConfig
+) -> None:
+    """A task no cadence step made (a reply, a trigger) has no touch: the lead's speedup
+    rides on the task. Skipped rather than raised: a failure there would end the run."""
+    task = RepTaskInput(task_id="crm-0042:task-1", kind="reply", lead_id="crm-0042", title="Reply", speedup=FAST)
+    queue_url = "https://sqs.us-east-1.amazonaws.com/123456789012/tasks.fifo"
+    sqs = RepTaskActivities(renderer, SqsTaskSink(NoNetwork(), queue_url), content)
+    local = RepTaskActivities(renderer, JsonlTaskSink(config.tasks_file), content)
+
+    skipped = sqs.create_rep_task(task)
+    assert skipped.status == "skipped" and f"speedup {FAST:g}" in skipped.detail and "SQS" in skipped.detail
+    assert local.create_rep_task(task).status == "task_created"
