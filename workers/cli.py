@@ -7,8 +7,12 @@ import argparse
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
+from pydantic import ValidationError
+
 from starter import cli
+from starter.errors import explain
 from workers import ingest, unsubscribe, worker
+from workers.api import keys_cli
 from workers.process import exit_without_teardown
 from workers.settings import Settings
 
@@ -30,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_processes(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     for command, (summary, _) in PROCESSES.items():
         commands.add_parser(command, help=summary, description=summary)
+    keys_cli.add_command(commands)
 
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:
@@ -37,6 +42,15 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     if args.command in PROCESSES:
         _, run = PROCESSES[args.command]
         run()
+    if args.command == keys_cli.COMMAND:
+        exit_without_teardown(keys_cli.run(args, _settings()))
     # The SDK's Rust threads can abort interpreter shutdown of a short-lived client
     # process ("PyGILState_Release", temporalio/sdk-python#300): end without teardown.
     exit_without_teardown(cli.run(args))
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as error:
+        raise SystemExit(f"touchpoint: invalid settings: {explain(error)}") from None
