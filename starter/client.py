@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from temporalio.client import (
     Client,
+    WorkflowExecution,
     WorkflowExecutionDescription,
     WorkflowExecutionStatus,
     WorkflowQueryFailedError,
@@ -308,20 +309,43 @@ class TouchpointClient:
         """Leads from visibility (eventually consistent: a new lead shows up within seconds)."""
         query = visibility_query(mode=mode, owner=owner, segment=segment)
         leads = []
-        try:
+        async with self._listing():
             async for execution in self.temporal.list_workflows(query, limit=limit):
-                found = execution.typed_search_attributes
-                leads.append(
-                    LeadSummary(
-                        lead_id=names.lead_id_of(execution.id),
-                        mode=found.get(sa.LEAD_MODE),
-                        next_touch_at=found.get(sa.LEAD_NEXT_TOUCH_AT),
-                        step=found.get(sa.LEAD_STEP),
-                        owner=found.get(sa.LEAD_OWNER),
-                        segment=found.get(sa.LEAD_SEGMENT),
-                        outcome=found.get(sa.LEAD_OUTCOME),
-                    )
-                )
+                leads.append(_summary(execution))
+        return leads
+
+    async def list_page(
+        self,
+        *,
+        mode: Mode | str | None = None,
+        owner: str | None = None,
+        segment: str | None = None,
+        page_size: int = 50,
+        page_token: bytes | None = None,
+    ) -> tuple[list[LeadSummary], bytes | None]:
+        """One page of `list`, and the token of the next (None on the last)."""
+        query = visibility_query(mode=mode, owner=owner, segment=segment)
+        async with self._listing():
+            pages = self.temporal.list_workflows(query, page_size=page_size, next_page_token=page_token)
+            await pages.fetch_next_page()
+            rows = [_summary(execution) for execution in pages.current_page or []]
+        return rows, pages.next_page_token or None
+
+    async def enrollment(self, lead_id: str) -> EnrollLead:
+        """What the lead's current run was started with (its contact details, decoded here
+        in the caller's process; the `state` query carries none)."""
+        handle = self.temporal.get_workflow_handle(names.workflow_id(lead_id))
+        async with self._translated(lead_id, "history"):
+            async for event in handle.fetch_history_events(page_size=1):
+                payloads = event.workflow_execution_started_event_attributes.input.payloads
+                [enroll] = await self.temporal.data_converter.decode(payloads, [EnrollLead])
+                return enroll
+        raise LeadNotFound(lead_id)
+
+    @asynccontextmanager
+    async def _listing(self) -> AsyncIterator[None]:
+        try:
+            yield
         except RPCError as error:
             if error.status == RPCStatusCode.UNAVAILABLE:
                 raise TemporalUnavailable(self.address) from error
@@ -329,7 +353,6 @@ class TouchpointClient:
                 f"cannot list leads: {error.message} "
                 "(on a new cluster, register the search attributes with `touchpoint setup`)"
             ) from error
-        return leads
 
     # -------------------------------------------------------------- plumbing
 
@@ -415,11 +438,25 @@ def summary(enroll: EnrollLead) -> str:
     return " · ".join(parts)
 
 
+def _summary(execution: WorkflowExecution) -> LeadSummary:
+    found = execution.typed_search_attributes
+    return LeadSummary(
+        lead_id=names.lead_id_of(execution.id),
+        mode=found.get(sa.LEAD_MODE),
+        next_touch_at=found.get(sa.LEAD_NEXT_TOUCH_AT),
+        step=found.get(sa.LEAD_STEP),
+        owner=found.get(sa.LEAD_OWNER),
+        segment=found.get(sa.LEAD_SEGMENT),
+        outcome=found.get(sa.LEAD_OUTCOME),
+    )
+
+
 def visibility_query(*, mode: Mode | str | None, owner: str | None, segment: str | None) -> str:
     """A list filter for leads. Closed leads are listed only when asked for by mode."""
     clauses = [f"WorkflowType = {quote(names.WORKFLOW_TYPE)}"]
     if mode is not None and Mode(mode) == Mode.CLOSED:
-        clauses.append("ExecutionStatus = 'Completed'")
+        # A lead closed as meeting_booked keeps running, waiting for its deal's outcome.
+        clauses.append("ExecutionStatus IN ('Completed', 'Running')")
     else:
         # Earlier runs of a lead (continued-as-new) are not leads of their own.
         clauses.append("ExecutionStatus = 'Running'")

@@ -13,6 +13,7 @@ from starter import cli
 from starter.errors import explain
 from workers import ingest, unsubscribe, worker
 from workers.api import keys_cli
+from workers.console import users_cli
 from workers.process import exit_without_teardown
 from workers.settings import Settings
 
@@ -35,6 +36,7 @@ def _add_processes(commands: argparse._SubParsersAction[argparse.ArgumentParser]
     for command, (summary, _) in PROCESSES.items():
         commands.add_parser(command, help=summary, description=summary)
     keys_cli.add_command(commands)
+    users_cli.add_command(commands)
 
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:
@@ -42,6 +44,8 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     if args.command in PROCESSES:
         _, run = PROCESSES[args.command]
         run()
+    if args.command == users_cli.COMMAND:
+        exit_without_teardown(users_cli.run(args))
     if args.command == keys_cli.COMMAND:
         exit_without_teardown(keys_cli.run(args, _settings()))
     # The SDK's Rust threads can abort interpreter shutdown of a short-lived client
