@@ -27,6 +27,7 @@ from activities.inbound.config import InboundConfig
 from activities.stores.config import StoresConfig
 from activities.windows.config import WindowsConfig
 from starter.connection import TemporalConnection
+from workers.console.config import ConsoleSettings
 
 ENV_PREFIX = "TOUCHPOINT_"
 
@@ -77,6 +78,7 @@ class Settings(BaseSettings):
     windows: WindowsConfig = Field(default_factory=WindowsConfig)
     inbound: InboundConfig = Field(default_factory=InboundConfig)
     process: ProcessSettings = Field(default_factory=ProcessSettings)
+    staff: ConsoleSettings = Field(default_factory=ConsoleSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -52,3 +52,11 @@ class ConsoleConfig(BaseModel):
         ):
             raise ValueError("session_secret must be 32+ characters with 8+ distinct ones, e.g. `openssl rand -hex 32`")
         return value
+
+
+class ConsoleSettings(BaseModel):
+    """The concern workers/settings.py composes: TOUCHPOINT_CONSOLE, one JSON object."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    console: ConsoleConfig = Field(default_factory=ConsoleConfig)
