@@ -27,6 +27,7 @@ from activities.inbound.config import InboundConfig
 from activities.stores.config import StoresConfig
 from activities.windows.config import WindowsConfig
 from starter.connection import TemporalConnection
+from workers.web.config import WebConfig
 
 ENV_PREFIX = "TOUCHPOINT_"
 
@@ -37,7 +38,7 @@ def env_name(field: str) -> str:
 
 
 class ProcessSettings(BaseModel):
-    """How a process runs: logging, concurrency, stopping, and the unsubscribe server's socket."""
+    """How a process runs: logging, concurrency, stopping."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -50,14 +51,6 @@ class ProcessSettings(BaseModel):
     graceful_shutdown_seconds: float = Field(default=20, ge=0, le=3600)
     email_rate_per_second: float | None = Field(
         default=None, gt=0, description="Unset with SES: 90% of the account's MaxSendRate"
-    )
-    unsubscribe_host: str = "127.0.0.1"
-    unsubscribe_port: int = Field(default=8088, ge=1, le=65535)
-    unsubscribe_rate_per_minute: int = Field(
-        default=120, ge=1, le=100_000, description="Requests per client address a minute; more get 429"
-    )
-    unsubscribe_forwarded_for: bool = Field(
-        default=False, description="Behind a proxy that always sets X-Forwarded-For: limit by its last entry"
     )
 
     @field_validator("log_level", mode="before")
@@ -77,6 +70,7 @@ class Settings(BaseSettings):
     windows: WindowsConfig = Field(default_factory=WindowsConfig)
     inbound: InboundConfig = Field(default_factory=InboundConfig)
     process: ProcessSettings = Field(default_factory=ProcessSettings)
+    web: WebConfig = Field(default_factory=WebConfig)
 
     @classmethod
     def settings_customise_sources(
