@@ -9,9 +9,9 @@ from typing import NoReturn
 
 from starter import cli
 from workers import ingest, worker
-from workers.web import server as web
 from workers.process import exit_without_teardown
 from workers.settings import Settings
+from workers.web import server as web
 
 # Command -> (help, the process's main); listed in this order.
 PROCESSES: dict[str, tuple[str, Callable[[], NoReturn]]] = {

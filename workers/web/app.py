@@ -78,8 +78,7 @@ def create_app(
     if settings.delivery.token_secrets:
         app.state.unsubscribes = Unsubscribes(
             secret=settings.delivery.token_secrets,
-            send_unsubscribe=send_unsubscribe
-            or signal_sender(source, task_queue=settings.connection.task_queue),
+            send_unsubscribe=send_unsubscribe or signal_sender(source, task_queue=settings.connection.task_queue),
             ledger=ledger,
             company_name=settings.content.company_name,
             rate_per_minute=settings.web.unsubscribe_rate_per_minute,

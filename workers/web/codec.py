@@ -158,9 +158,7 @@ async def _apply(request: Request, web: Web, operation: str) -> Response:
     except Exception as err:
         # The protocol's answer to an encoder or decoder error; its message stays out of
         # the answer and the log, as it might quote what it could not read.
-        log.warning(
-            "codec refused the payloads", operation=operation, payloads=len(payloads), error=type(err).__name__
-        )
+        log.warning("codec refused the payloads", operation=operation, payloads=len(payloads), error=type(err).__name__)
         return _problem(HTTPStatus.BAD_REQUEST, f"the codec could not {operation} the payloads ({type(err).__name__})")
     answer = render_payloads(result)
     log.debug("codec", operation=operation, payloads=len(payloads), bytes_in=len(body), bytes_out=len(answer))

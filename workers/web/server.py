@@ -117,7 +117,10 @@ async def run_web(settings: Settings) -> None:
         raise BadConfig(str(err)) from None
     try:
         server = WebServer(
-            app, host=web.web_host, port=web.web_port, graceful_shutdown_seconds=settings.process.graceful_shutdown_seconds
+            app,
+            host=web.web_host,
+            port=web.web_port,
+            graceful_shutdown_seconds=settings.process.graceful_shutdown_seconds,
         )
     except OSError as err:
         log.error("cannot listen", host=web.web_host, port=web.web_port, error=str(err))

@@ -24,9 +24,7 @@ ENROLL = {
 
 
 def app_for(tmp_path: Path, codec: object = None, **settings: object):
-    return create_app(
-        Settings(var_dir=tmp_path, **settings), temporal=no_temporal, codec=codec or WrapCodec()
-    )
+    return create_app(Settings(var_dir=tmp_path, **settings), temporal=no_temporal, codec=codec or WrapCodec())
 
 
 def as_json(payloads: list[Payload]) -> dict[str, list[dict[str, object]]]:
@@ -125,7 +123,10 @@ BAD_BODIES = [
     (b'{"payload": []}', 'a field other than "payloads" ("payload")'),
     (b'{"payloads": "secret-value-123"}', '"payloads" is not a list'),
     (b'{"payloads": ["secret-value-123"]}', "payloads[0] is not an object"),
-    (b'{"payloads": [{"data": "", "body": "secret-value-123"}]}', 'payloads[0] has a field a Payload does not have: "body"'),
+    (
+        b'{"payloads": [{"data": "", "body": "secret-value-123"}]}',
+        'payloads[0] has a field a Payload does not have: "body"',
+    ),
     (b'{"payloads": [{}, {"data": 12345}]}', "payloads[1].data is not valid: it must be a base64 string"),
     (b'{"payloads": [{"metadata": "secret-value-123"}]}', "payloads[0].metadata is not valid"),
     (b'{"payloads": [{"metadata": {"encoding": "secret-value-123*"}}]}', "payloads[0].metadata is not valid"),
@@ -184,4 +185,3 @@ async def test_the_pass_through_codec_answers_what_it_was_given(tmp_path: Path, 
         decoded = await http.post("/decode", json=plain)
 
     assert encoded.json() == decoded.json() == plain
-

@@ -39,9 +39,7 @@ async def test_on_loopback_no_token_is_needed(tmp_path: Path, serve: Serve, host
     assert answer.status_code == 200 and answer.json() == BODY
 
 
-async def test_with_a_token_a_request_without_it_is_refused_and_with_it_answered(
-    tmp_path: Path, serve: Serve
-) -> None:
+async def test_with_a_token_a_request_without_it_is_refused_and_with_it_answered(tmp_path: Path, serve: Serve) -> None:
     settings = Settings(var_dir=tmp_path, web_host="0.0.0.0", web_codec_token=TOKEN)
     app = create_app(settings, temporal=no_temporal, codec=WrapCodec())
     origin = {"Origin": "http://localhost:8233"}
