@@ -10,8 +10,9 @@ and exits 0. It does not wait for Temporal: the app connects on first use.
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import NoReturn
 
@@ -26,6 +27,13 @@ from workers.process import BadConfig, run_process
 from workers.settings import Settings
 from workers.shutdown import stop_signals
 from workers.web.app import WebConfigError, create_app
+
+# Variables of the stdlib unsubscribe server this app replaced; set, they would be
+# silently ignored, and the app would listen where the operator did not ask.
+RENAMED_VARIABLES = {
+    "TOUCHPOINT_UNSUBSCRIBE_HOST": "TOUCHPOINT_WEB_HOST",
+    "TOUCHPOINT_UNSUBSCRIBE_PORT": "TOUCHPOINT_WEB_PORT",
+}
 
 log = structlog.get_logger(__name__)
 
@@ -87,8 +95,8 @@ class WebServer:
         await self.stop()
 
     @property
-    def stopped(self) -> asyncio.Task[None] | None:
-        """Done when the server stopped by itself (a crash), else None before start."""
+    def serving(self) -> asyncio.Task[None] | None:
+        """The task serving the app once started; done early only if the server failed."""
         return self._serving
 
 
@@ -109,7 +117,14 @@ def payload_codec(settings: Settings) -> PayloadCodec:
     return PassThroughCodec()
 
 
+def check_renamed(environ: Mapping[str, str]) -> None:
+    for old, new in RENAMED_VARIABLES.items():
+        if old in environ:
+            raise BadConfig(f"{old} is now {new} (the unsubscribe server became `touchpoint web`): rename it")
+
+
 async def run_web(settings: Settings) -> None:
+    check_renamed(os.environ)
     web = settings.web
     try:
         app = create_app(settings, temporal=lambda: connect(settings.connection), codec=payload_codec(settings))
@@ -128,8 +143,8 @@ async def run_web(settings: Settings) -> None:
     with stop_signals() as stop:
         await server.start()
         log.info("web app listening", url=server.url)
-        assert server.stopped is not None
-        await asyncio.wait({stop, server.stopped}, return_when=asyncio.FIRST_COMPLETED)
+        assert server.serving is not None
+        await asyncio.wait({stop, server.serving}, return_when=asyncio.FIRST_COMPLETED)
         if stop.done():
             log.info("web app stopping: answering requests in flight", signal=stop.result().name)
         await server.stop()

@@ -77,3 +77,10 @@ def test_a_port_in_use_exits_1_with_the_reason(tmp_path: Path) -> None:
 
     assert result.returncode == 1
     assert "cannot listen" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_variable_of_the_old_unsubscribe_server_is_refused_with_its_new_name(tmp_path: Path) -> None:
+    result = run_web(worker_env(tmp_path, TOUCHPOINT_UNSUBSCRIBE_PORT="9000"))
+
+    assert result.returncode == EXIT_BAD_CONFIG
+    assert "TOUCHPOINT_UNSUBSCRIBE_PORT is now TOUCHPOINT_WEB_PORT" in result.stderr
