@@ -61,6 +61,8 @@ async def test_it_answers_healthz_and_stops_cleanly_on_sigterm(tmp_path: Path) -
     assert ready.status_code == 503 and ready.json()["not_ready"] == ["temporal"]
     assert process.returncode == 0
     assert [event_of(line) for line in rest.decode().splitlines()][-1] == "web app stopped"
+    # uvicorn's own lines come through our JSON logging, without its terminal colour copy.
+    assert "Shutting down" in rest.decode() and "color_message" not in rest.decode()
 
 
 def test_beyond_loopback_without_a_codec_token_it_exits_2_naming_the_variable(tmp_path: Path) -> None:
