@@ -11,16 +11,20 @@ from pydantic import ValidationError
 
 from starter import cli
 from starter.errors import explain
-from workers import ingest, unsubscribe, worker
+from workers import ingest, worker
 from workers.api import keys_cli
 from workers.console import users_cli
 from workers.process import exit_without_teardown
 from workers.settings import Settings
+from workers.web import server as web
 
 # Command -> (help, the process's main); listed in this order.
 PROCESSES: dict[str, tuple[str, Callable[[], NoReturn]]] = {
     "worker": ("run the worker (LeadWorkflow and its activities)", worker.main),
-    "unsubscribe-server": ("serve the one-click unsubscribe links (RFC 8058) of emails", unsubscribe.main),
+    "web": (
+        "serve the HTTP app: the codec endpoint for the Temporal UI, the one-click unsubscribe links, health",
+        web.main,
+    ),
     "ingest": (
         "deliver SES events, inbound replies and texts from SQS to their leads (TOUCHPOINT_INGEST)",
         ingest.main,

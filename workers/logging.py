@@ -35,6 +35,12 @@ def drop_personal_data(_logger: Any, _method: str, event_dict: MutableMapping[st
     return event_dict
 
 
+def drop_uvicorn_colors(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    # uvicorn passes its message again with terminal colour codes, for its own formatter.
+    event_dict.pop("color_message", None)
+    return event_dict
+
+
 def lift_temporal_context(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     """Turn the `temporal_workflow` / `temporal_activity` extras of temporalio's loggers
     into the same flat fields our own lines carry."""
@@ -70,6 +76,7 @@ def configure_logging(settings: Settings) -> None:
         structlog.stdlib.add_logger_name,
         structlog.stdlib.add_log_level,
         lift_temporal_context,
+        drop_uvicorn_colors,
         drop_personal_data,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]

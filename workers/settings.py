@@ -28,6 +28,7 @@ from activities.stores.config import StoresConfig
 from activities.windows.config import WindowsConfig
 from starter.connection import TemporalConnection
 from workers.console.config import ConsoleSettings
+from workers.web.config import WebConfig
 
 ENV_PREFIX = "TOUCHPOINT_"
 
@@ -38,7 +39,7 @@ def env_name(field: str) -> str:
 
 
 class ProcessSettings(BaseModel):
-    """How a process runs: logging, concurrency, stopping, and the unsubscribe server's socket."""
+    """How a process runs: logging, concurrency, stopping."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -51,14 +52,6 @@ class ProcessSettings(BaseModel):
     graceful_shutdown_seconds: float = Field(default=20, ge=0, le=3600)
     email_rate_per_second: float | None = Field(
         default=None, gt=0, description="Unset with SES: 90% of the account's MaxSendRate"
-    )
-    unsubscribe_host: str = "127.0.0.1"
-    unsubscribe_port: int = Field(default=8088, ge=1, le=65535)
-    unsubscribe_rate_per_minute: int = Field(
-        default=120, ge=1, le=100_000, description="Requests per client address a minute; more get 429"
-    )
-    unsubscribe_forwarded_for: bool = Field(
-        default=False, description="Behind a proxy that always sets X-Forwarded-For: limit by its last entry"
     )
 
     @field_validator("log_level", mode="before")
@@ -79,6 +72,7 @@ class Settings(BaseSettings):
     inbound: InboundConfig = Field(default_factory=InboundConfig)
     process: ProcessSettings = Field(default_factory=ProcessSettings)
     staff: ConsoleSettings = Field(default_factory=ConsoleSettings)
+    web: WebConfig = Field(default_factory=WebConfig)
 
     @classmethod
     def settings_customise_sources(

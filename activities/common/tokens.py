@@ -13,7 +13,7 @@ for as long as the email can be read. To rotate the secret, sign with the new on
 verify with `[new, old]` until the old emails no longer matter (`split_secrets` reads
 that list from one setting, `secret_weakness` refuses secrets that could be guessed).
 
-Pure functions: no I/O, no clock; the unsubscribe endpoint (workers/unsubscribe.py)
+Pure functions: no I/O, no clock; the unsubscribe endpoint (workers/web/unsubscribe.py)
 imports `verify_unsubscribe_token`.
 """
 
@@ -108,7 +108,7 @@ def verify_unsubscribe_token(token: str, secret: str | Sequence[str]) -> str | N
 
 
 def unsubscribe_url(base_url: str, lead_id: str, secret: str) -> str:
-    """The link for List-Unsubscribe: `<base>/u/<token>` (served by workers/unsubscribe.py)."""
+    """The link for List-Unsubscribe: `<base>/u/<token>` (served by workers/web/unsubscribe.py)."""
     return f"{base_url.rstrip('/')}{UNSUBSCRIBE_PATH}{make_unsubscribe_token(lead_id, secret)}"
 
 

@@ -137,7 +137,7 @@ class DeliveryConfig(BaseModel):
     unsubscribe_base_url: str | None = Field(
         default=None,
         pattern=r"^https://\S+$",
-        description="Where workers/unsubscribe.py is served; links read <base>/u/<token>",
+        description="Where `touchpoint web` is served (workers/web/unsubscribe.py); links read <base>/u/<token>",
     )
     reply_to_domain: str | None = Field(
         default=None,

@@ -76,9 +76,19 @@ class Remembered:
 
 class ApiKeyStore:
     def __init__(self, url: str, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
-        self._engine = engine(url)
+        self._url = url
         self._clock = clock
-        METADATA.create_all(self._engine, tables=[API_KEYS, IDEMPOTENT_RESPONSES])
+        self._ready: sa.Engine | None = None
+
+    @property
+    def _engine(self) -> sa.Engine:
+        """Connected on first use: the web app starts (and says why it is not ready) while
+        the database is down."""
+        if self._ready is None:
+            ready = engine(self._url)
+            METADATA.create_all(ready, tables=[API_KEYS, IDEMPOTENT_RESPONSES])
+            self._ready = ready
+        return self._ready
 
     # -- keys
 

@@ -9,3 +9,9 @@ def test_the_banner_filter_keeps_to_running_workflows() -> None:
 
     # Earlier runs of a lead stay listed as continued-as-new: without the status, each lead shows many times.
     assert '(filter: ExecutionStatus = "Running" AND LeadMode = "nurture")' in banner
+
+
+def test_the_banner_gives_the_web_app_address() -> None:
+    banner = _banner(Settings(), ["crm-0042"])
+
+    assert "Web app:         http://127.0.0.1:8088" in banner

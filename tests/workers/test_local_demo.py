@@ -20,10 +20,18 @@ def test_dev_server_registers_every_search_attribute_with_its_type(tmp_path: Pat
     assert command[command.index("--ip") + 1] == "127.0.0.1"
 
 
+def test_the_local_ui_decodes_through_the_web_app_on_loopback(tmp_path: Path) -> None:
+    command = dev_server_command(temporal=Path("temporal"), db_file=tmp_path / "temporal.db")
+    # A token or a wider address from the environment would lock the local UI out of its codec.
+    demo = local_settings(Settings(web_host="0.0.0.0", web_port=9000, web_codec_token="4f9c2e7a1b3d5f60718293a4b5c6"))
+
+    assert command[command.index("--ui-codec-endpoint") + 1] == "http://127.0.0.1:8088"
+    assert (demo.web.web_host, demo.web.web_port, demo.web.web_codec_token) == ("127.0.0.1", 8088, None)
+    assert "http://localhost:8233" in demo.web.web_cors_origins
+
+
 def test_demo_never_talks_to_a_configured_cluster() -> None:
-    production = Settings(
-        temporal_address="sales.a1b2c.tmprl.cloud:7233", namespace="sales.a1b2c", api_key="tp-key"
-    )
+    production = Settings(temporal_address="sales.a1b2c.tmprl.cloud:7233", namespace="sales.a1b2c", api_key="tp-key")
 
     demo = local_settings(production)
 
@@ -40,6 +48,7 @@ async def test_running_the_demo_again_enrolls_nobody_twice(server_address: str, 
     client = await connect(settings.connection)
 
     first = await enroll_examples(client, settings)
+
     async def run_ids() -> dict[str, str | None]:
         return {
             lead_id: (await client.get_workflow_handle(names.workflow_id(lead_id)).describe()).run_id
