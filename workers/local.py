@@ -12,6 +12,8 @@ stopped and enrolls nobody twice.
 from __future__ import annotations
 
 import asyncio
+import os
+import secrets
 import shlex
 import socket
 import subprocess
@@ -30,6 +32,8 @@ from activities.content.cadences import CadenceStore
 from starter.client import EnrollFailure, EnrollResult, TouchpointClient
 from starter.connection import TemporalConnection, connect
 from starter.csv_import import read_leads
+from workers.console.auth import hash_password
+from workers.console.config import ConsoleSettings, ConsoleUser
 from workers.process import run_process
 from workers.settings import Settings
 from workers.web.app import create_app
@@ -45,6 +49,8 @@ UI_URL = f"http://localhost:{UI_PORT}"
 # The web app; the dev server's UI is told to decode payloads through it.
 WEB_PORT = 8088
 WEB_URL = f"http://{HOST}:{WEB_PORT}"
+LOCAL_ADMIN = "admin"
+CONSOLE_PASSWORD_FILE = "console-password"
 NAMESPACE = "default"
 # One day every 5 seconds.
 DEMO_SPEEDUP = 86_400 / 5
@@ -68,7 +74,22 @@ def local_settings(settings: Settings) -> Settings:
         email_task_queue=settings.connection.email_task_queue,
     )
     web = WebConfig(web_host=HOST, web_port=WEB_PORT)
-    return settings.model_copy(update={"connection": local, "web": web})
+    staff = settings.staff
+    if not staff.console.users:
+        # The console needs someone to sign in: a local admin, its password in a file of var/.
+        admin = ConsoleUser(username=LOCAL_ADMIN, password_hash=hash_password(local_password(settings)), role="admin")
+        staff = ConsoleSettings(console=staff.console.model_copy(update={"users": [admin]}))
+    return settings.model_copy(update={"connection": local, "web": web, "staff": staff})
+
+
+def local_password(settings: Settings) -> str:
+    """The local console admin's password, made on the first run (var/console-password, 0600)."""
+    path = settings.delivery.var_dir / CONSOLE_PASSWORD_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
+            file.write(secrets.token_urlsafe(12) + "\n")
+    return path.read_text(encoding="utf-8").strip()
 
 
 def dev_server_command(*, temporal: Path, db_file: Path) -> list[str]:
@@ -189,6 +210,8 @@ def _banner(settings: Settings, lead_ids: list[str]) -> str:
             "Touchpoint is running locally: one simulated day every 5 seconds.",
             f'  Web UI:          {UI_URL}  (filter: ExecutionStatus = "Running" AND LeadMode = "nurture")',
             f"  Web app:         {WEB_URL}  (the UI's codec endpoint; {WEB_URL}/readyz)",
+            f"  Staff console:   {WEB_URL}/console/  (user {LOCAL_ADMIN}, password in "
+            f"{settings.delivery.var_dir / CONSOLE_PASSWORD_FILE}, unless TOUCHPOINT_CONSOLE names users)",
             f"  Outbox (.eml):   {settings.delivery.outbox_dir}",
             f"  Example leads:   {', '.join(lead_ids) or 'none'}",
             f"  Send a command:  {command}",
