@@ -18,6 +18,7 @@ from tests.edges.entries import (
     touchpoint_cli_enrolls,
 )  # fmt: skip
 from tests.edges.files_and_queues import csv_imports, ingest_messages
+from tests.edges.http import http_requests
 from tests.edges.verdicts import Verdict, table
 from tests.support.servers import moto_server, start_dev_server
 from tests.workflows.fakes import enroll
@@ -40,6 +41,7 @@ async def every_entry_point(target: Target, moto_endpoint: str, tmp: Path) -> li
     verdicts += await stock_cli_signals(target, start_lead)
     verdicts += await python_client_signals(target, start_lead)
     verdicts += await ingest_messages(moto_endpoint, tmp)
+    verdicts += await http_requests(target, tmp)
     return verdicts
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.edges import entries, files_and_queues
+from tests.edges import entries, files_and_queues, http
 from tests.edges.entries import Target
 from tests.edges.verdicts import Verdict
 from tests.integration.helpers import RunningWorker
@@ -62,6 +62,10 @@ async def test_the_stock_temporal_cli_signal(target: Target) -> None:
 
 async def test_the_python_client_events(target: Target) -> None:
     assert_all_clear(await entries.python_client_signals(target, start_lead(target)), at_least=11)
+
+
+async def test_the_web_apps_http_routes(target: Target, tmp_path: Path) -> None:
+    assert_all_clear(await http.http_requests(target, tmp_path), at_least=21)
 
 
 async def test_the_ingest_queues(moto_endpoint: str, tmp_path: Path) -> None:

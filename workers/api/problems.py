@@ -97,6 +97,13 @@ def install(app: Any) -> None:
         return respond(from_validation(error))
 
     async def on_http(_request: Request, error: HTTPException) -> JSONResponse:
+        if error.status_code == 400 and error.detail == "There was an error parsing the body":
+            # FastAPI's words for a body json cannot read (e.g. nested beyond any parser's depth).
+            detail = "the body is not readable JSON (malformed, or nested too deeply): send one JSON object"
+            invalid = Problem(
+                type=TYPES + "invalid-request", title="The request is not valid", status=422, detail=detail
+            )
+            return respond(invalid)
         problem = Problem(
             type=TYPES + "http", title=str(error.detail), status=error.status_code, detail=str(error.detail)
         )
