@@ -439,7 +439,7 @@ async def run_unsubscribe_server(settings: Settings) -> None:
         raise BadConfig(
             f"set {env_name('token_secret')} (the secret the workers sign the emails' unsubscribe links with)"
         )
-    client = TouchpointClient(await connect_or_exit(settings.connection), task_queue=settings.connection.task_queue)
+    client = TouchpointClient(await connect_or_exit(settings), task_queue=settings.connection.task_queue)
     try:
         server = UnsubscribeServer(
             secret=settings.delivery.token_secrets,
