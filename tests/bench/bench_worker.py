@@ -20,6 +20,7 @@ import psutil
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.privacy.codec import build_codec
 from starter.connection import connect
 from tests.bench.baseline import BareWorkflow, noop
 from workers.logging import configure_logging
@@ -50,7 +51,7 @@ def build_baseline_worker(client: Client, settings: Settings) -> Worker:
 async def serve(kind: str) -> None:
     settings = Settings()
     configure_logging(settings)
-    client = await connect(settings.connection)
+    client = await connect(settings.connection, codec=build_codec(settings))
     worker = build_worker(client, settings) if kind == "touchpoint" else build_baseline_worker(client, settings)
     loop = asyncio.get_running_loop()
     async with worker:

@@ -34,7 +34,7 @@ def key_store_url() -> str:
 
 
 @functools.cache
-def test_codec() -> LeadCodec:
+def shared_codec() -> LeadCodec:
     return build_codec(PrivacyConfig(payload_keys=TEST_KEYS), database_url=key_store_url())
 
 

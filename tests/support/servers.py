@@ -28,7 +28,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from starter.connection import data_converter
-from tests.support.privacy import test_codec
+from tests.support.privacy import shared_codec
 from workflows import search_attributes
 
 LOOPBACK = "127.0.0.1"
@@ -51,7 +51,7 @@ async def start_dev_server() -> WorkflowEnvironment:
     return await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(TEMPORAL),
         search_attributes=search_attributes.ALL,
-        data_converter=data_converter(test_codec()),
+        data_converter=data_converter(shared_codec()),
         ip=LOOPBACK,
         port=None,
         ui=False,
@@ -66,7 +66,7 @@ async def start_time_skipping_server() -> WorkflowEnvironment:
     The SDK picks a free port; the binary takes nothing but the port and listens on every
     interface, so unlike the others it cannot be held to loopback from here."""
     environment = await WorkflowEnvironment.start_time_skipping(
-        data_converter=data_converter(test_codec()),
+        data_converter=data_converter(shared_codec()),
         test_server_existing_path=str(TEMPORAL_TEST_SERVER),
     )
     try:

@@ -19,6 +19,7 @@ from activities.stores.ledger import SqliteSendLedger
 from starter.client import TouchpointClient
 from starter.connection import connect
 from starter.errors import LeadNotFound
+from tests.support.privacy import shared_codec
 from workers.settings import Settings
 from workers.unsubscribe import ClientLimiter, UnsubscribeServer, signal_sender
 
@@ -123,7 +124,8 @@ async def test_a_lead_with_no_workflow_in_the_namespace_is_an_error_not_an_info(
     server_address: str, namespace: str, tmp_path: Path
 ) -> None:
     settings = Settings(temporal_address=server_address, namespace=namespace, var_dir=tmp_path)
-    touchpoint = TouchpointClient(await connect(settings.connection), task_queue=f"unsub-{uuid.uuid4()}")
+    client = await connect(settings.connection, codec=shared_codec())
+    touchpoint = TouchpointClient(client, task_queue=f"unsub-{uuid.uuid4()}")
     ledger = SqliteSendLedger(tmp_path / "ledger.sqlite3")
     lead_id = f"elsewhere-{uuid.uuid4().hex[:8]}"
     server = UnsubscribeServer(secret=SECRET, send_unsubscribe=signal_sender(touchpoint), ledger=ledger, port=0)

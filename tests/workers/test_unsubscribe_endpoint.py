@@ -18,6 +18,7 @@ from activities.common.tokens import make_unsubscribe_token
 from activities.stores.ledger import SqliteSendLedger
 from starter.client import TouchpointClient
 from starter.connection import connect
+from tests.support.privacy import shared_codec
 from workers.settings import Settings
 from workers.unsubscribe import UnsubscribeServer, signal_sender, unsubscribe_event_id
 from workers.worker import build_worker, load_activities
@@ -166,7 +167,7 @@ async def test_an_async_sender_runs_on_the_loop_that_started_the_server(ledger: 
 
 async def test_a_post_closes_a_running_lead_as_unsubscribed(server_address: str, tmp_path: Path) -> None:
     settings = Settings(temporal_address=server_address, task_queue=f"unsub-{uuid.uuid4()}", var_dir=tmp_path)
-    client = await connect(settings.connection)
+    client = await connect(settings.connection, codec=shared_codec())
     touchpoint = TouchpointClient(client, task_queue=settings.connection.task_queue)
     lead_id = f"unsub-test-{uuid.uuid4().hex[:8]}"
     token = make_unsubscribe_token(lead_id, SECRET)

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.support.privacy import privacy_env
 from workers.process import EXIT_BAD_CONFIG
 
 BROKEN_CADENCE = """
@@ -27,7 +28,7 @@ purpose = "value-add case study"
 
 def worker_env(tmp_path: Path, **variables: str) -> dict[str, str]:
     env = {name: value for name, value in os.environ.items() if not name.startswith("TOUCHPOINT_")}
-    return env | {"TOUCHPOINT_VAR_DIR": str(tmp_path / "var")} | variables
+    return env | {"TOUCHPOINT_VAR_DIR": str(tmp_path / "var")} | privacy_env() | variables
 
 
 def event_of(line: str) -> str | None:
