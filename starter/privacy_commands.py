@@ -252,7 +252,7 @@ def payloads_in(message: Message) -> Iterator[Payload]:
             if field.message_type.fields_by_name["value"].message_type is None:
                 continue
             items = list(value.values())
-        elif field.label == field.LABEL_REPEATED:
+        elif field.is_repeated:
             items = list(value)
         else:
             items = [value]

@@ -68,7 +68,8 @@ class KmsConfig(BaseModel):
 
 
 class PrivacyConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Its input holds keys: an error names the field and never echoes the value.
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
     payload_keys: SecretStr | None = Field(
         default=None,
