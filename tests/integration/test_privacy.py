@@ -30,7 +30,7 @@ PERSONAL = {
     "email": "dana.reyes@acme-freight.example",
     "first_name": "Danaquilla",
     "last_name": "Reyesworth",
-    "phone": "+13125550142",
+    "phone": "+13125550199",  # not the other tests' number: erasing it suppresses it for the whole run
     "company": "Acme Freightways",
 }
 REPLY = "Call me on my cell, I have questions about dispatch"
