@@ -52,6 +52,19 @@ def test_bad_setting_exits_2_naming_the_variable(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+def test_a_worker_without_payload_keys_refuses_to_start(tmp_path: Path) -> None:
+    """Outside `make run` nothing invents a key: no key, no worker (it would write plaintext)."""
+    env = worker_env(tmp_path, TOUCHPOINT_TEMPORAL_ADDRESS="127.0.0.1:9")
+    del env["TOUCHPOINT_PAYLOAD_KEYS"]
+
+    result = run_worker_process(env)
+
+    assert result.returncode == EXIT_BAD_CONFIG
+    assert "no payload keys: set TOUCHPOINT_PAYLOAD_KEYS" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "var" / "payload-keys.json").exists()
+
+
 def test_invalid_cadence_exits_2_naming_file_step_and_field(tmp_path: Path) -> None:
     cadences = tmp_path / "cadences"
     cadences.mkdir()
