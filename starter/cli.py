@@ -25,6 +25,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from activities.content.cadences import CadenceError, CadenceStore
 from activities.content.config import ContentConfig
+from activities.privacy.codec import PrivacySettings
+from starter import privacy_commands
 from starter.client import EnrollFailure, EnrollResult, TouchpointClient
 from starter.connection import TemporalConnection
 from starter.csv_import import BadRow, CsvLead, read_leads
@@ -61,7 +63,7 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 Command = Callable[[argparse.Namespace], Awaitable[int]]
 
 
-class ClientSettings(Protocol):
+class ClientSettings(PrivacySettings, Protocol):
     """What the lead commands read from the settings the entry point hands in."""
 
     @property
@@ -186,8 +188,9 @@ async def list_leads(args: argparse.Namespace) -> int:
 
 
 async def setup(args: argparse.Namespace) -> int:
-    connection = _settings(args).connection
-    touchpoint = await TouchpointClient.connect(connection)
+    settings = _settings(args)
+    connection = settings.connection
+    touchpoint = await TouchpointClient.connect(connection, codec=privacy_commands.codec(settings))
     added = await register_search_attributes(touchpoint.temporal, namespace=connection.namespace)
     if added:
         out.print(f"registered in namespace {connection.namespace}: {', '.join(added)}", markup=False)
@@ -360,7 +363,10 @@ def _settings(args: argparse.Namespace) -> ClientSettings:
 async def _connect(args: argparse.Namespace) -> TouchpointClient:
     settings = _settings(args)
     return await TouchpointClient.connect(
-        settings.connection, known_cadences=_cadence_ids(settings.content.cadences_dir)
+        settings.connection,
+        codec=privacy_commands.codec(settings),
+        known_cadences=_cadence_ids(settings.content.cadences_dir),
+        erased=privacy_commands.erased_people(settings),
     )
 
 
@@ -514,6 +520,8 @@ def build_parser(
 
     p = command("setup", "register the search attributes on a real cluster")
     p.set_defaults(run=setup)
+
+    privacy_commands.add_commands(command)
 
     p = command("schema", "write the contract's JSON Schemas")
     p.add_argument("--out", type=Path, default=DEFAULT_SCHEMA_DIR, metavar="DIR")

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from temporalio.client import (
@@ -30,6 +30,7 @@ from temporalio.common import (
     WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
 )
+from temporalio.converter import PayloadCodec
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -41,6 +42,7 @@ from starter.errors import (
     LeadClosed,
     LeadNotFound,
     NoAnswer,
+    PersonErased,
     TemporalUnavailable,
     TouchpointError,
     UnknownCadence,
@@ -54,6 +56,7 @@ from workflows.models import (
     DeliveryEvent,
     EngagementEvent,
     EnrollLead,
+    Lead,
     LeadState,
     Mode,
     MoveInput,
@@ -116,6 +119,12 @@ _STOPPED = {
 }
 
 
+class ErasedPeople(Protocol):
+    """Who must never be enrolled again (activities/privacy/erasure.py keeps the hashes)."""
+
+    def is_erased(self, lead: Lead) -> bool: ...
+
+
 class TouchpointClient:
     def __init__(
         self,
@@ -125,13 +134,17 @@ class TouchpointClient:
         email_task_queue: str | None = None,
         known_cadences: Callable[[], Iterable[str]] | None = None,
         answer_timeout: timedelta = DEFAULT_ANSWER_TIMEOUT,
+        erased: ErasedPeople | None = None,
     ) -> None:
         """`known_cadences` gives the cadence ids the worker serves; enroll refuses any other
         (UnknownCadence) before anything starts. Asked on the first enroll only, so commands
         that never enroll work even when the cadences cannot be read. None: no check here
         (the worker pauses a lead whose cadence it does not know).
-        `email_task_queue` goes into every enrollment that names none."""
+        `email_task_queue` goes into every enrollment that names none.
+        `erased`: enroll refuses a lead whose email or phone belongs to an erased person
+        (PersonErased); the send activities refuse them too, whoever enrolls them."""
         self.temporal = client
+        self._erased = erased
         self.task_queue = task_queue
         self.email_task_queue = email_task_queue
         self._known_cadences = known_cadences
@@ -143,11 +156,13 @@ class TouchpointClient:
         cls,
         connection: TemporalConnection,
         *,
+        codec: PayloadCodec,
         known_cadences: Callable[[], Iterable[str]] | None = None,
         answer_timeout: timedelta = DEFAULT_ANSWER_TIMEOUT,
+        erased: ErasedPeople | None = None,
     ) -> TouchpointClient:
         try:
-            client = await connect_temporal(connection)
+            client = await connect_temporal(connection, codec=codec)
         except RuntimeError as error:
             # The SDK reports every failed first contact as RuntimeError("Failed client connect: …").
             raise TemporalUnavailable(connection.temporal_address) from error
@@ -157,6 +172,7 @@ class TouchpointClient:
             email_task_queue=connection.email_task_queue,
             known_cadences=known_cadences,
             answer_timeout=answer_timeout,
+            erased=erased,
         )
 
     @property
@@ -180,6 +196,8 @@ class TouchpointClient:
         if self.email_task_queue and enroll.email_task_queue is None:
             enroll = enroll.model_copy(update={"email_task_queue": self.email_task_queue})
         self._check_cadences(enroll)
+        if self._erased is not None and self._erased.is_erased(enroll.lead):
+            raise PersonErased(enroll.lead.id)
         lead_id = enroll.lead.id
         workflow_id = names.workflow_id(lead_id)
         async with self._translated(lead_id, "enroll", missing_is_error=False):

@@ -1,5 +1,5 @@
 """How to reach Temporal, for the client library and every process: the one place that
-builds Temporal clients.
+builds Temporal clients, always with the payload codec (activities/privacy/codec.py).
 
 `TemporalConnection` is a plain model (workers/settings.py reads it from TOUCHPOINT_*
 variables, one per field). Imports neither the client (`starter/client.py`) nor `workers`.
@@ -7,6 +7,7 @@ variables, one per field). Imports neither the client (`starter/client.py`) nor 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import re
@@ -15,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, FilePath, SecretStr, field_validator, model_validator
 from temporalio.client import Client, TLSConfig
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes, PayloadCodec
 from temporalio.runtime import LogForwardingConfig, LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 
 from activities.common.config import FieldsError
@@ -58,16 +60,27 @@ class TemporalConnection(BaseModel):
         )
 
 
-def connect_options(connection: TemporalConnection) -> dict[str, Any]:
+def data_converter(codec: PayloadCodec) -> DataConverter:
+    """pydantic (every model on the wire is pydantic; the default converter cannot decode
+    them), every payload through `codec`, and failures with their message and stack trace
+    moved into an encoded attribute: an error text can carry a value too."""
+    return dataclasses.replace(
+        pydantic_data_converter,
+        payload_codec=codec,
+        failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
+    )
+
+
+def connect_options(connection: TemporalConnection, *, codec: PayloadCodec) -> dict[str, Any]:
     """Keyword arguments for `Client.connect`; separate from `connect` so they can be
-    checked without a server. Holds the API key in clear: never log the result."""
+    checked without a server. Holds the API key in clear: never log the result.
+    `codec` is required: no client of ours writes plaintext payloads."""
     return {
         "target_host": connection.temporal_address,
         "namespace": connection.namespace,
         "api_key": connection.api_key.get_secret_value() if connection.api_key else None,
         "tls": _tls(connection),
-        # Every model on the wire is pydantic; the default converter cannot decode them.
-        "data_converter": pydantic_data_converter,
+        "data_converter": data_converter(codec),
     }
 
 
@@ -85,9 +98,9 @@ def _tls(connection: TemporalConnection) -> TLSConfig | bool:
     )
 
 
-async def connect(connection: TemporalConnection) -> Client:
+async def connect(connection: TemporalConnection, *, codec: PayloadCodec) -> Client:
     """Raises RuntimeError when the server cannot be reached (the SDK's "Failed client connect")."""
-    return await Client.connect(**connect_options(connection), runtime=temporal_runtime())
+    return await Client.connect(**connect_options(connection, codec=codec), runtime=temporal_runtime())
 
 
 @functools.cache

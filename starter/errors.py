@@ -60,6 +60,17 @@ class LeadClosed(TouchpointError):
         )
 
 
+class PersonErased(TouchpointError):
+    """The lead's email or phone belongs to a person whose data was erased (`touchpoint erase`)."""
+
+    def __init__(self, lead_id: str) -> None:
+        super().__init__(
+            f"lead {lead_id}: its email address or phone belongs to a person whose data was erased; "
+            "they must not be contacted again, so it was not enrolled"
+        )
+        self.lead_id = lead_id
+
+
 class CommandRejected(TouchpointError):
     """The workflow's validator (or handler) refused the command; state is unchanged."""
 

@@ -67,7 +67,7 @@ async def run_ingest(settings: Settings) -> None:
             f"replies are matched by the signed reply-to address: set {env_name('token_secret')} "
             "to the workers' secret"
         )
-    client = TouchpointClient(await connect_or_exit(settings.connection), task_queue=settings.connection.task_queue)
+    client = TouchpointClient(await connect_or_exit(settings), task_queue=settings.connection.task_queue)
     sqs = aws_client("sqs", region=config.region, endpoint_url=config.endpoint_url)
     s3 = aws_client("s3", region=config.region, endpoint_url=config.endpoint_url)
     ingestor = Ingestor(

@@ -29,16 +29,17 @@ import structlog
 from temporalio.client import Client
 
 from activities.content.cadences import CadenceStore
+from activities.privacy.local_key import ensure_local_keys
 from starter.client import EnrollFailure, EnrollResult, TouchpointClient
 from starter.connection import TemporalConnection, connect
 from starter.csv_import import read_leads
 from workers.console.auth import hash_password
 from workers.console.config import ConsoleSettings, ConsoleUser
-from workers.process import run_process
+from workers.process import payload_codec, run_process
 from workers.settings import Settings
 from workers.web.app import create_app
 from workers.web.config import WebConfig
-from workers.web.server import WebServer, payload_codec
+from workers.web.server import WebServer, endpoint_codec
 from workers.worker import build_worker, load_activities, run_until_stopped
 from workflows import search_attributes
 
@@ -165,7 +166,7 @@ async def wait_for_server(settings: Settings, process: subprocess.Popen[bytes]) 
                 f"see {settings.delivery.var_dir / 'temporal-server.log'}"
             )
         try:
-            return await asyncio.wait_for(connect(settings.connection), timeout=2)
+            return await asyncio.wait_for(connect(settings.connection, codec=payload_codec(settings)), timeout=2)
         except (RuntimeError, TimeoutError):
             if time.monotonic() > deadline:
                 raise SystemExit(
@@ -223,9 +224,10 @@ def _banner(settings: Settings, lead_ids: list[str]) -> str:
 
 async def run_local(settings: Settings) -> None:
     settings = local_settings(settings)
+    ensure_local_keys(settings.delivery.var_dir)
     # Checked before anything starts: a broken cadence or template stops the demo at once.
     activities = load_activities(settings)
-    codec = payload_codec(settings)
+    codec = endpoint_codec(settings)
     with dev_server(settings) as process:
         client = await wait_for_server(settings, process)
         worker = build_worker(client, settings, activities=activities)

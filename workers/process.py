@@ -14,10 +14,12 @@ from typing import Any, NoReturn
 import structlog
 from pydantic import ValidationError
 from temporalio.client import Client
+from temporalio.converter import PayloadCodec
 
 from activities.content.cadences import CadenceError
 from activities.content.templates import TemplateRenderError
-from starter.connection import TemporalConnection, connect
+from activities.privacy.codec import build_codec
+from starter.connection import connect
 from workers.logging import configure_logging
 from workers.settings import Settings
 
@@ -61,10 +63,22 @@ def run_process(name: str, run: Callable[[Settings], Coroutine[Any, Any, None]])
     exit_without_teardown(status)
 
 
-async def connect_or_exit(connection: TemporalConnection) -> Client:
-    """The Temporal client, or exit status 1 with the reason logged."""
+def payload_codec(settings: Settings) -> PayloadCodec:
+    """The payload codec from the settings. No key configured is an operator's mistake: the
+    process stops (exit status 2) rather than write a lead's data in clear."""
     try:
-        client = await connect(connection)
+        return build_codec(settings)
+    except ValueError as err:
+        raise BadConfig(str(err)) from None
+
+
+async def connect_or_exit(settings: Settings) -> Client:
+    """The Temporal client, with the payload codec, or exit status 1 with the reason logged
+    (status 2 when no payload key is configured)."""
+    connection = settings.connection
+    codec = payload_codec(settings)
+    try:
+        client = await connect(connection, codec=codec)
     except RuntimeError as err:
         log.error("cannot connect to Temporal", address=connection.temporal_address, error=str(err))
         raise SystemExit(1) from None

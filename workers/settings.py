@@ -24,6 +24,7 @@ from activities.common.config import FieldsError
 from activities.content.config import ContentConfig
 from activities.delivery.config import DeliveryConfig
 from activities.inbound.config import InboundConfig
+from activities.privacy.config import PrivacyConfig
 from activities.stores.config import StoresConfig
 from activities.windows.config import WindowsConfig
 from starter.connection import TemporalConnection
@@ -70,6 +71,7 @@ class Settings(BaseSettings):
     stores: StoresConfig = Field(default_factory=StoresConfig)
     windows: WindowsConfig = Field(default_factory=WindowsConfig)
     inbound: InboundConfig = Field(default_factory=InboundConfig)
+    privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
     process: ProcessSettings = Field(default_factory=ProcessSettings)
     staff: ConsoleSettings = Field(default_factory=ConsoleSettings)
     web: WebConfig = Field(default_factory=WebConfig)

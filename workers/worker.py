@@ -128,7 +128,7 @@ async def run_worker(settings: Settings) -> None:
     # found at start rather than one paused lead at a time.
     activities = load_activities(settings)
     connection = settings.connection
-    client = await connect_or_exit(connection)
+    client = await connect_or_exit(settings)
     workers = [build_worker(client, settings, activities=activities)]
     if connection.email_task_queue:
         rate = email_rate(settings)

@@ -44,6 +44,7 @@ with workflow.unsafe.imports_passed_through():
         CompleteTaskInput,
         DeliveryEvent,
         EngagementEvent,
+        EraseInput,
         LeadState,
         LoadCadenceInput,
         Mode,
@@ -450,6 +451,14 @@ class LeadWorkflow:
     @close.validator
     def _check_close(self, command: CloseInput | dict[str, Any]) -> None:
         self._machine().check_close(errors.parse_command(CloseInput, command))
+
+    @workflow.update(name=names.UPDATE_ERASE)
+    def erase(self, command: EraseInput | dict[str, Any]) -> LeadState:
+        return self._machine().on_erase(errors.parse_command(EraseInput, command))
+
+    @erase.validator
+    def _check_erase(self, command: EraseInput | dict[str, Any]) -> None:
+        self._machine().check_erase(errors.parse_command(EraseInput, command))
 
     @workflow.update(name=names.UPDATE_COMPLETE_TASK)
     def complete_task(self, command: CompleteTaskInput | dict[str, Any]) -> LeadState:

@@ -39,6 +39,7 @@ from workflows.models import (
     DeliveryEvent,
     EngagementEvent,
     EnrollLead,
+    EraseInput,
     LeadMemory,
     LeadState,
     Mode,
@@ -544,6 +545,14 @@ class LeadMachine:
     def on_close(self, command: CloseInput) -> LeadState:
         on = On.DEAL_OUTCOME if self.s.mode == Mode.CLOSED else On.CLOSE
         self.happen(on, outcome=Outcome(command.outcome), reason=command.note or f"closed as {command.outcome}")
+        return self.s
+
+    def check_erase(self, command: EraseInput) -> None:
+        if self.s.mode == Mode.CLOSED and self.s.outcome != Outcome.MEETING_BOOKED:
+            refuse(rules.closed_problem(self.s.mode, self.s.outcome))
+
+    def on_erase(self, command: EraseInput) -> LeadState:
+        self.happen(On.ERASE, reason=command.note or "erased on request")
         return self.s
 
     def check_complete_task(self, command: CompleteTaskInput) -> None:

@@ -68,6 +68,8 @@ class Outcome(StrEnum):
     # Set by delivery events only; a human closes with one of the five above.
     BOUNCED = "bounced"
     COMPLAINED = "complained"
+    # Set by `touchpoint erase` only (the `erase` update): the person's data is destroyed.
+    ERASED = "erased"
 
 
 CloseOutcome = Literal["meeting_booked", "won", "lost", "unsubscribed", "disqualified"]
@@ -399,6 +401,12 @@ class MoveInput(_Strict):
 
 class CloseInput(_Strict):
     outcome: CloseOutcome
+    note: str = Field(default="", max_length=NOTE_MAX)
+
+
+class EraseInput(_Strict):
+    """The `erase` update: close the lead for good before its data is destroyed."""
+
     note: str = Field(default="", max_length=NOTE_MAX)
 
 

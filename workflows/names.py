@@ -36,6 +36,8 @@ UPDATE_RESUME = "resume"
 UPDATE_MOVE = "move"
 UPDATE_CLOSE = "close"
 UPDATE_COMPLETE_TASK = "complete_task"
+# `touchpoint erase` closes the lead with it before destroying its key (GDPR Art. 17).
+UPDATE_ERASE = "erase"
 
 QUERY_STATE = "state"
 

@@ -60,6 +60,7 @@ class On(StrEnum):
     MOVE_TO_NURTURE = "move to nurture"
     CLOSE = "close"
     DEAL_OUTCOME = "close a booked meeting's deal"
+    ERASE = "erase"
     COMPLETE_TASK = "complete_task"
     SEQUENCE_DONE = "last follow-up step sent"
     SEQUENCE_DONE_STOP = "last step sent, cadence stops"
@@ -185,6 +186,8 @@ TABLE: tuple[Row, ...] = (
     Row(On.CLOSE, OPEN_MODES, Do.CLOSE, Mode.CLOSED, reason="{reason}"),
     # A booked meeting closes the cadence, not the deal: won, lost or disqualified may follow.
     Row(On.DEAL_OUTCOME, (Mode.CLOSED,), Do.CLOSE, Mode.CLOSED, reason="{reason}"),
+    # A lead closed as meeting_booked still runs (waiting for its deal): it can be erased too.
+    Row(On.ERASE, (*OPEN_MODES, Mode.CLOSED), Do.CLOSE, Mode.CLOSED, Outcome.ERASED, reason="{reason}"),
     Row(On.COMPLETE_TASK, OPEN_MODES, Do.RECORD, reason="task {task_id} done"),
     # -- the cadence itself
     Row(On.SEQUENCE_DONE, (Mode.FOLLOW_UP,), Do.ENTER, Mode.NURTURE, reason="{cadence} finished with no reply"),

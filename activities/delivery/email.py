@@ -31,7 +31,17 @@ from activities.delivery.fast_clock import refuse_fast_clock
 from activities.delivery.mime import WIRE_POLICY, EmailTransport, OutgoingEmail, build_mime, our_message_id
 from activities.delivery.ses import SesTransport
 from activities.delivery.smtp import SmtpTransport
-from activities.delivery.suppression import OptOutList, SesSuppressionList, Suppressed, SuppressionCheck, Suppressions
+from activities.delivery.suppression import (
+    ErasedList,
+    OptOutList,
+    SesSuppressionList,
+    Suppressed,
+    SuppressionCheck,
+    Suppressions,
+)
+from activities.privacy.erasure import ErasedPeople
+from activities.privacy.store import PrivacyStore
+from activities.stores import database
 from activities.stores.config import LedgerConfig, StoresConfig
 from activities.stores.ledger import ClaimStatus, SendLedger, SqliteSendLedger, build_ledger
 from workflows import names
@@ -211,14 +221,15 @@ def build_email_activities(
     """The email activities for `config.email_transport`, with the ledger `stores.ledger` names."""
     ledger = ledger if ledger is not None else build_ledger(stores.ledger, beside=config.outbox_dir)
     opt_outs = OptOutList(ledger)
+    erased = ErasedList(ErasedPeople(PrivacyStore(database.engine(stores.database(var_dir=config.var_dir)))))
     transport: EmailTransport
-    suppression: SuppressionCheck = opt_outs
+    suppression: SuppressionCheck = Suppressions(opt_outs, erased)
     if config.email_transport == "ses":
         assert config.ses is not None
         ses = aws_client("sesv2", region=config.ses.region, endpoint_url=config.ses.endpoint_url)
         transport = SesTransport(ses, config.ses)
         if config.ses.check_suppression_list:
-            suppression = Suppressions(opt_outs, SesSuppressionList(ses))
+            suppression = Suppressions(opt_outs, erased, SesSuppressionList(ses))
     elif config.email_transport == "smtp":
         assert config.smtp is not None
         transport = SmtpTransport(config.smtp)

@@ -20,6 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from activities.common.aws import error_code
 from activities.delivery.errors import DeliveryDeferred, DeliveryInDoubt
 from activities.delivery.ses import ses_delivery_error
+from activities.privacy.erasure import ErasedPeople
 from activities.stores.ledger import SendLedger
 from workflows.models import Lead
 
@@ -89,6 +90,17 @@ class OptOutList:
         if opt_out is None:
             return None
         return Suppressed(reason=opt_out.reason.upper(), source="opt-out table", since=opt_out.at)
+
+
+class ErasedList:
+    """People erased with `touchpoint erase`: only salted hashes of their email and phone remain."""
+
+    def __init__(self, erased: ErasedPeople) -> None:
+        self._erased = erased
+
+    def check(self, lead: Lead) -> Suppressed | None:
+        # Read as an unsubscribe: the person asked for their data to go, and the lead closes.
+        return Suppressed(reason=UNSUBSCRIBE, source="erasure list") if self._erased.is_erased(lead) else None
 
 
 class Suppressions:

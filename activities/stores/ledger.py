@@ -138,6 +138,14 @@ class SendLedger(Protocol):
 
     def leads_for_recipient(self, channel: str, address_key: str) -> list[str]: ...
 
+    def lead_rows(self, lead_id: str) -> list[dict[str, Any]]:
+        """Everything held for the lead (its sends, opt-out, recipient hashes), for export."""
+        ...
+
+    def forget_lead(self, lead_id: str) -> int:
+        """Delete everything held for the lead (erasure); returns how many rows went."""
+        ...
+
 
 def _stamp(moment: datetime) -> str:
     if moment.tzinfo is None:
@@ -318,6 +326,32 @@ class SqliteSendLedger:
             ).fetchall()
         return [row[0] for row in rows]
 
+    # A send key starts with its lead id and ":"; rows made by a mark or an event have no lead_id.
+    _LEAD_SENDS = "FROM sends WHERE lead_id = ? OR substr(send_key, 1, length(?) + 1) = ? || ':'"
+
+    def lead_rows(self, lead_id: str) -> list[dict[str, Any]]:
+        with self._connect() as db:
+            db.row_factory = sqlite3.Row
+            try:
+                sends = db.execute(f"SELECT * {self._LEAD_SENDS} ORDER BY send_key", (lead_id,) * 3).fetchall()
+                opt_outs = db.execute("SELECT * FROM opt_outs WHERE lead_id = ?", (lead_id,)).fetchall()
+                recipients = db.execute("SELECT * FROM recipients WHERE lead_id = ?", (lead_id,)).fetchall()
+            finally:
+                db.row_factory = None
+        return [
+            *({"table": "sends", **dict(row)} for row in sends),
+            *({"table": "opt_outs", **dict(row)} for row in opt_outs),
+            *({"table": "recipients", **dict(row)} for row in recipients),
+        ]
+
+    def forget_lead(self, lead_id: str) -> int:
+        with self._transaction() as db:
+            return (
+                db.execute(f"DELETE {self._LEAD_SENDS}", (lead_id,) * 3).rowcount
+                + db.execute("DELETE FROM opt_outs WHERE lead_id = ?", (lead_id,)).rowcount
+                + db.execute("DELETE FROM recipients WHERE lead_id = ?", (lead_id,)).rowcount
+            )
+
 
 # ----------------------------------------------------------------------- DynamoDB
 
@@ -454,6 +488,46 @@ class DynamoDbSendLedger:
         if item is None:
             return None
         return OptOut(reason=item["reason"]["S"], at=datetime.fromisoformat(item["at"]["S"]))
+
+    def _lead_items(self, lead_id: str) -> list[dict[str, Any]]:
+        """A scan: erasure and export are rare, and no index names a lead's items."""
+        items: list[dict[str, Any]] = []
+        scan: dict[str, Any] = {
+            "TableName": self._table,
+            "ConsistentRead": True,
+            "FilterExpression": "lead_id = :lead OR begins_with(send_key, :prefix) "
+            "OR begins_with(target, :prefix) OR contains(lead_ids, :lead)",
+            "ExpressionAttributeValues": {":lead": {"S": lead_id}, ":prefix": {"S": f"{lead_id}:"}},
+        }
+        while True:
+            page = self._db.scan(**scan)
+            items += page.get("Items", [])
+            if "LastEvaluatedKey" not in page:
+                return items
+            scan["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def lead_rows(self, lead_id: str) -> list[dict[str, Any]]:
+        return [
+            {name: sorted(value["SS"]) if "SS" in value else value.get("S") for name, value in item.items()}
+            for item in self._lead_items(lead_id)
+        ]
+
+    def forget_lead(self, lead_id: str) -> int:
+        items = self._lead_items(lead_id)
+        for item in items:
+            key = {"send_key": item["send_key"]}
+            shared = item.get("lead_ids", {}).get("SS", [])
+            if len(shared) > 1:
+                # A recipient hash other leads were reached at too: only this lead leaves it.
+                self._db.update_item(
+                    TableName=self._table,
+                    Key=key,
+                    UpdateExpression="DELETE lead_ids :lead",
+                    ExpressionAttributeValues={":lead": {"SS": [lead_id]}},
+                )
+            else:
+                self._db.delete_item(TableName=self._table, Key=key)
+        return len(items)
 
     def _get(self, key: str) -> dict[str, Any] | None:
         response = self._db.get_item(

@@ -1,4 +1,7 @@
-"""`python -m tests.bench.bench_worker touchpoint|baseline`: a worker in a process of its own.
+"""`python -m tests.bench.bench_worker touchpoint|plaintext|baseline`: a worker in a process of its own.
+
+`plaintext` is the Touchpoint worker with a codec that decodes but does not encrypt:
+the codec's cost per touch is the difference between it and `touchpoint`.
 
 Reads its settings from TOUCHPOINT_* like `python -m workers`, and logs the same way.
 It says `ready` on stdout once it polls, answers each `gc` line on stdin with
@@ -13,13 +16,17 @@ import gc
 import logging
 import os
 import sys
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import psutil
+from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
+from temporalio.converter import PayloadCodec
 from temporalio.worker import Worker
 
+from activities.privacy.codec import build_codec
 from starter.connection import connect
 from tests.bench.baseline import BareWorkflow, noop
 from workers.logging import configure_logging
@@ -27,7 +34,20 @@ from workers.settings import Settings
 from workers.worker import build_worker
 from workflows.sandbox import workflow_runner
 
-KINDS = ("touchpoint", "baseline")
+KINDS = ("touchpoint", "plaintext", "baseline")
+
+
+class DecodeOnly(PayloadCodec):
+    """Reads what the bench's (encrypting) client sends; writes plaintext."""
+
+    def __init__(self, codec: PayloadCodec) -> None:
+        self._codec = codec
+
+    async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        return list(payloads)
+
+    async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        return await self._codec.decode(payloads)
 
 
 def build_baseline_worker(client: Client, settings: Settings) -> Worker:
@@ -50,8 +70,9 @@ def build_baseline_worker(client: Client, settings: Settings) -> Worker:
 async def serve(kind: str) -> None:
     settings = Settings()
     configure_logging(settings)
-    client = await connect(settings.connection)
-    worker = build_worker(client, settings) if kind == "touchpoint" else build_baseline_worker(client, settings)
+    codec = build_codec(settings)
+    client = await connect(settings.connection, codec=DecodeOnly(codec) if kind == "plaintext" else codec)
+    worker = build_baseline_worker(client, settings) if kind == "baseline" else build_worker(client, settings)
     loop = asyncio.get_running_loop()
     async with worker:
         print("ready", flush=True)

@@ -274,7 +274,7 @@ async def baseline_throughput(bench: Bench, *, leads_count: int, speedup: float 
 
 
 async def touchpoint_throughput(
-    bench: Bench, *, leads_count: int, speedup: float = THROUGHPUT_SPEEDUP
+    bench: Bench, *, leads_count: int, speedup: float = THROUGHPUT_SPEEDUP, kind: str = "touchpoint"
 ) -> dict[str, Any]:
     """Leads through the whole follow-up cadence, each touch rendered and written to the outbox.
 
@@ -282,12 +282,12 @@ async def touchpoint_throughput(
     go on to nurture meanwhile (a month is 30 s on this clock): those touches are real
     work done in the same time, so every .eml file counts.
     """
-    settings = bench.settings("touchpoint")
+    settings = bench.settings(kind)
     outbox = settings.delivery.outbox_dir
     assert outbox is not None
     last_step = last_follow_up_step()
     enrolls = leads(settings.connection.task_queue, leads_count, speedup=speedup)
-    async with bench.worker("touchpoint", settings) as worker:
+    async with bench.worker(kind, settings) as worker:
         cpu = _CpuMeter(worker=worker, server=bench.server)
         cpu.start()
         started = time.perf_counter()
@@ -328,6 +328,24 @@ async def throughput(
             measure = baseline_throughput if kind == "baseline" else touchpoint_throughput
             runs[kind].append(await measure(bench, leads_count=leads_count, speedup=speedup))
     return _combined(runs["baseline"]), _combined(runs["touchpoint"])
+
+
+async def codec_cost(
+    bench: Bench, *, leads_count: int, speedup: float = THROUGHPUT_SPEEDUP, rounds: int = 2
+) -> dict[str, Any]:
+    """Worker CPU per touch with the payload codec and without (`plaintext`: decodes, never
+    encrypts), in the order P T T P, so the machine's other load falls on both alike."""
+    runs: dict[str, list[dict[str, Any]]] = {"plaintext": [], "touchpoint": []}
+    for round_index in range(rounds):
+        order = ("plaintext", "touchpoint") if round_index % 2 == 0 else ("touchpoint", "plaintext")
+        for kind in order:
+            runs[kind].append(await touchpoint_throughput(bench, leads_count=leads_count, speedup=speedup, kind=kind))
+    plaintext, encrypted = _combined(runs["plaintext"]), _combined(runs["touchpoint"])
+    return {
+        "plaintext": plaintext,
+        "encrypted": encrypted,
+        "worker_cpu_ratio": encrypted["worker_cpu_ms_per_touch"] / plaintext["worker_cpu_ms_per_touch"],
+    }
 
 
 def _combined(runs: list[dict[str, Any]]) -> dict[str, Any]:

@@ -67,6 +67,10 @@ def metrics(phases: dict[str, Any]) -> list[Metric]:
         add("worker CPU per touch, Touchpoint", touchpoint["worker_cpu_ms_per_touch"], "ms")
         add("server CPU per touch, baseline", baseline["server_cpu_ms_per_touch"], "ms")
         add("server CPU per touch, Touchpoint", touchpoint["server_cpu_ms_per_touch"], "ms")
+    if codec := phases.get("codec"):
+        add("worker CPU per touch, codec off", codec["plaintext"]["worker_cpu_ms_per_touch"], "ms")
+        add("worker CPU per touch, codec on", codec["encrypted"]["worker_cpu_ms_per_touch"], "ms")
+        add("worker CPU per touch, codec on / off", codec["worker_cpu_ratio"], "", _at_most(1.10))
     if enroll := phases.get("enrollment"):
         add("enroll: bare start_workflow", enroll["bare_per_s"], "leads/s")
         add("enroll: TouchpointClient.enroll_many", enroll["enroll_many_per_s"], "leads/s")

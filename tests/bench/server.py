@@ -23,6 +23,7 @@ from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.client import Client
 from temporalio.service import RPCError
 
+from activities.privacy.codec import build_codec
 from starter.connection import connect
 from tests.bench.settings import explicit_settings
 from tests.support.servers import TEMPORAL, free_port
@@ -79,7 +80,7 @@ class DevServer:
                 self._process = None
                 raise RuntimeError(f"the dev server exited with {self._process.returncode}; see {self.log_file}")
             try:
-                client = await asyncio.wait_for(connect(settings.connection), timeout=5)
+                client = await asyncio.wait_for(connect(settings.connection, codec=build_codec(settings)), timeout=5)
                 # Connecting proves the frontend listens; the namespace answers a moment later.
                 await client.count_workflows()
                 return client

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
+from tests.support.privacy import privacy_settings
 from workers.settings import ENV_PREFIX, Settings, env_name
 
 
@@ -30,8 +31,8 @@ class _ExplicitSettings(Settings):
 
 
 def explicit_settings(**values: Any) -> Settings:
-    """Settings from `values` and the defaults, never from the environment."""
-    return _ExplicitSettings(**values)
+    """Settings from `values` and the defaults (and the test payload keys), never from the environment."""
+    return _ExplicitSettings(**{**privacy_settings(), **values})
 
 
 def worker_env(settings: Settings, **variables: str) -> dict[str, str]:
@@ -50,4 +51,7 @@ def worker_env(settings: Settings, **variables: str) -> dict[str, str]:
         for field in fields:
             value = getattr(getattr(settings, concern), field)
             env[env_name(field)] = str(value) if isinstance(value, Path) else f"{value}"
+    if settings.privacy.payload_keys is not None:
+        env[env_name("payload_keys")] = settings.privacy.payload_keys.get_secret_value()
+    env[env_name("database_url")] = settings.stores.database(var_dir=settings.delivery.var_dir)
     return env | variables

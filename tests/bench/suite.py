@@ -101,6 +101,12 @@ async def run_bench(sizes: Sizes, work_dir: Path, *, profile_dir: Path | None = 
                     bench, leads_count=sizes.leads, speedup=sizes.throughput_speedup, rounds=sizes.throughput_rounds
                 ),
             ),
+            (
+                "codec",
+                lambda: phases.codec_cost(
+                    bench, leads_count=sizes.leads, speedup=sizes.throughput_speedup, rounds=sizes.throughput_rounds
+                ),
+            ),
             ("enrollment", lambda: phases.enrollment(bench, leads_count=sizes.enroll_leads)),
             (
                 "history",

@@ -29,6 +29,7 @@ EXPECTED_METRICS = (
     "reply -> awaiting_rep p99",
     "worker memory per cached lead",
     "history events per lead per simulated year",
+    "worker CPU per touch, codec on / off",
 )
 
 
@@ -43,7 +44,7 @@ async def test_every_bench_figure_is_measured_and_positive(tmp_path: Path) -> No
         assert matching, f"no figure for {expected!r} in {sorted(values)}"
         assert all(math.isfinite(value) and value > 0 for value in matching), (expected, matching)
     targets = [row for row in written["metrics"] if row["target"] is not None]
-    assert len(targets) == 5 and all(isinstance(row["passed"], bool) for row in targets)
+    assert len(targets) == 6 and all(isinstance(row["passed"], bool) for row in targets)
     assert written["machine"]["cpu_count"] >= 1
     assert written["machine"]["temporalio"] and written["machine"]["temporal_server"]
     assert written["phases"]["touchpoint"]["touches"] >= 5 * Sizes.quick().leads

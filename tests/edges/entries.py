@@ -21,6 +21,7 @@ from temporalio.exceptions import ApplicationError
 from starter.client import TouchpointClient
 from starter.errors import TouchpointError
 from tests.edges.verdicts import Verdict, cases, judged
+from tests.support.privacy import privacy_env
 from workflows import names
 
 BIN = Path(sys.executable).parent
@@ -76,7 +77,7 @@ def cli_env(target: Target, var_dir: Path) -> dict[str, str]:
         "TOUCHPOINT_TASK_QUEUE": target.task_queue,
         "TOUCHPOINT_VAR_DIR": str(var_dir),
         "COLUMNS": "200",
-    }
+    } | privacy_env()
 
 
 async def workflow_task_failures(handle: WorkflowHandle) -> int:

@@ -14,9 +14,10 @@ import httpx
 from activities.stores.api_keys import ApiKeyStore
 from tests.edges.entries import Target
 from tests.edges.verdicts import Verdict, strings_in
+from tests.support.privacy import privacy_settings
 from workers.settings import Settings
 from workers.web.app import create_app
-from workers.web.server import payload_codec
+from workers.web.server import endpoint_codec
 
 ENTRY = "HTTP (touchpoint web)"
 SECRET = "edges-unsubscribe-secret-0123456789"
@@ -75,9 +76,10 @@ def cases() -> list[dict[str, Any]]:
 
 async def http_requests(target: Target, tmp: Path) -> list[Verdict]:
     settings = Settings(
-        var_dir=tmp / "http", token_secret=SECRET, temporal_address=target.address, task_queue=target.task_queue
-    )
-    app = create_app(settings, temporal=target.client, codec=payload_codec(settings))
+        var_dir=tmp / "http", token_secret=SECRET, temporal_address=target.address, task_queue=target.task_queue,
+        **privacy_settings(),
+    )  # fmt: skip
+    app = create_app(settings, temporal=target.client, codec=endpoint_codec(settings))
     _, key = ApiKeyStore(settings.stores.database(var_dir=settings.delivery.var_dir)).create(
         "edges", ["read", "write", "events"]
     )

@@ -14,6 +14,7 @@ import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
 from tests.integration.helpers import RunningWorker
+from tests.support.privacy import privacy_settings
 from workers.settings import Settings
 from workers.worker import build_worker
 
@@ -27,7 +28,7 @@ async def worker(
     address = client.service_client.config.target_host
     task_queue = f"it-{uuid.uuid4().hex[:12]}"
     var_dir = tmp_path_factory.mktemp("var")
-    settings = Settings(temporal_address=address, task_queue=task_queue, var_dir=var_dir)
+    settings = Settings(temporal_address=address, task_queue=task_queue, var_dir=var_dir, **privacy_settings())
     running = build_worker(client, settings)
     async with running:
         yield RunningWorker(client=client, address=address, task_queue=task_queue, outbox=settings.delivery.outbox_dir)

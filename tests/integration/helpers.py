@@ -12,6 +12,7 @@ from typing import TypeVar
 
 from temporalio.client import Client, WorkflowExecutionStatus
 
+from tests.support.privacy import privacy_env
 from tests.support.servers import BIN
 
 # Generous for a loaded CI machine; polling returns as soon as the condition holds.
@@ -44,7 +45,8 @@ def cli_env(worker: RunningWorker) -> dict[str, str]:
         # Wide enough that rich never wraps a line the tests read.
         "COLUMNS": "200",
     }
-    return env
+    # The worker in this process writes with the test keys into the shared key store.
+    return env | privacy_env()
 
 
 def stock_cli_env() -> dict[str, str]:

@@ -26,7 +26,10 @@ async def enroll(worker: RunningWorker, lead_id: str) -> None:
 
 async def test_state_of_a_terminated_lead_says_so_and_since_when(worker: RunningWorker) -> None:
     await enroll(worker, "status-1")
-    await worker.client.get_workflow_handle("lead-status-1").terminate(reason="ops cleanup")
+    handle = worker.client.get_workflow_handle("lead-status-1")
+    # Its first workflow task done (the state is then in its history), as for any lead ops would stop.
+    await eventually(lambda: handle.query("state"), what="the lead's first workflow task")
+    await handle.terminate(reason="ops cleanup")
 
     shown = await touchpoint(worker, "state", "status-1")
     as_json = await touchpoint(worker, "state", "status-1", "--json")

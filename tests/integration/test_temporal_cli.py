@@ -1,4 +1,7 @@
-"""A service in any language: the stock `temporal` CLI sends the documented JSON, no Python client."""
+"""A service in any language: the stock `temporal` CLI sends the documented JSON, no Python client.
+
+With `--codec-endpoint`, as every example in the README: the CLI encrypts what it sends and
+decrypts what it reads, through a codec endpoint serving the tests' keys."""
 
 from __future__ import annotations
 
@@ -8,6 +11,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.integration.helpers import Finished, RunningWorker, eventually, outbox_files, run, stock_cli_env
+from tests.support.codec_server import codec_server
+from tests.support.privacy import shared_codec
 
 pytestmark = pytest.mark.integration
 
@@ -35,8 +40,20 @@ ENROLL = {
 WORKFLOW_ID = "lead-crm-0042"
 
 
+@pytest.fixture(scope="module", autouse=True)
+def codec_endpoint():
+    global CODEC_ENDPOINT
+    with codec_server(shared_codec()) as CODEC_ENDPOINT:
+        yield
+
+
+CODEC_ENDPOINT = ""
+
+
 async def temporal(worker: RunningWorker, *args: str) -> Finished:
-    return await run("temporal", *args, "--address", worker.address, env=stock_cli_env())
+    return await run(
+        "temporal", *args, "--address", worker.address, "--codec-endpoint", CODEC_ENDPOINT, env=stock_cli_env()
+    )
 
 
 async def query_state(worker: RunningWorker) -> dict:

@@ -25,9 +25,10 @@ from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.api.workflowservice.v1 import RegisterNamespaceRequest
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from starter.connection import data_converter
+from tests.support.privacy import shared_codec
 from workflows import search_attributes
 
 LOOPBACK = "127.0.0.1"
@@ -45,11 +46,12 @@ def free_port() -> int:
 
 async def start_dev_server() -> WorkflowEnvironment:
     """A dev server on a free loopback port, without the Web UI, with Touchpoint's search
-    attributes. Use as `async with await start_dev_server() as env:`."""
+    attributes, and a client that encrypts every payload (tests/support/privacy.py).
+    Use as `async with await start_dev_server() as env:`."""
     return await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(TEMPORAL),
         search_attributes=search_attributes.ALL,
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(shared_codec()),
         ip=LOOPBACK,
         port=None,
         ui=False,
@@ -58,13 +60,13 @@ async def start_dev_server() -> WorkflowEnvironment:
 
 async def start_time_skipping_server() -> WorkflowEnvironment:
     """A time-skipping test server with Touchpoint's search attributes. Its clock is shared
-    by every client: a test that sleeps needs one of its own.
+    by every client: a test that sleeps needs one of its own. Its client encrypts too.
     Use as `async with await start_time_skipping_server() as env:`.
 
     The SDK picks a free port; the binary takes nothing but the port and listens on every
     interface, so unlike the others it cannot be held to loopback from here."""
     environment = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(shared_codec()),
         test_server_existing_path=str(TEMPORAL_TEST_SERVER),
     )
     try:

@@ -1,12 +1,15 @@
-"""The one client factory connects plainly, with mTLS, or with an API key, always with the pydantic converter."""
+"""The one client factory connects plainly, with mTLS, or with an API key, always with the pydantic
+converter, the payload codec and failures whose message and stack trace are encoded."""
 
 from pathlib import Path
 
 import pytest
 from temporalio.client import TLSConfig
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.contrib.pydantic import PydanticPayloadConverter
+from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
 
 from starter.connection import TemporalConnection, connect_options
+from tests.support.privacy import shared_codec
 
 
 @pytest.fixture
@@ -18,13 +21,15 @@ def pem_files(tmp_path: Path) -> dict[str, Path]:
 
 
 def test_local_server_is_plain_and_uses_the_pydantic_converter() -> None:
-    options = connect_options(TemporalConnection(temporal_address="127.0.0.1:7233", namespace="default"))
+    options = connect_options(
+        TemporalConnection(temporal_address="127.0.0.1:7233", namespace="default"), codec=shared_codec()
+    )
 
     assert options["target_host"] == "127.0.0.1:7233"
     assert options["namespace"] == "default"
     assert options["tls"] is False
     assert options["api_key"] is None
-    assert options["data_converter"] is pydantic_data_converter
+    _assert_encrypting_pydantic(options["data_converter"])
 
 
 def test_mtls_reads_certificate_key_and_ca(pem_files: dict[str, Path]) -> None:
@@ -37,7 +42,7 @@ def test_mtls_reads_certificate_key_and_ca(pem_files: dict[str, Path]) -> None:
         tls_server_name="temporal.internal",
     )
 
-    options = connect_options(settings)
+    options = connect_options(settings, codec=shared_codec())
 
     assert options["tls"] == TLSConfig(
         client_cert=b"-----cert-----",
@@ -46,7 +51,7 @@ def test_mtls_reads_certificate_key_and_ca(pem_files: dict[str, Path]) -> None:
         domain="temporal.internal",
     )
     assert options["api_key"] is None
-    assert options["data_converter"] is pydantic_data_converter
+    _assert_encrypting_pydantic(options["data_converter"])
 
 
 def test_api_key_turns_on_tls_with_system_roots() -> None:
@@ -54,7 +59,7 @@ def test_api_key_turns_on_tls_with_system_roots() -> None:
         temporal_address="us-east-1.aws.api.temporal.io:7233", namespace="sales.a1b2c", api_key="tp-key"
     )
 
-    options = connect_options(settings)
+    options = connect_options(settings, codec=shared_codec())
 
     assert options["api_key"] == "tp-key"
     assert options["tls"] is True
@@ -65,7 +70,13 @@ def test_api_key_with_private_ca_keeps_the_ca(pem_files: dict[str, Path]) -> Non
         temporal_address="temporal.internal:7233", api_key="tp-key", tls_ca_path=pem_files["ca"]
     )
 
-    options = connect_options(settings)
+    options = connect_options(settings, codec=shared_codec())
 
     assert options["api_key"] == "tp-key"
     assert options["tls"] == TLSConfig(server_root_ca_cert=b"-----ca-----")
+
+
+def _assert_encrypting_pydantic(converter: DataConverter) -> None:
+    assert converter.payload_converter_class is PydanticPayloadConverter
+    assert converter.payload_codec is shared_codec()
+    assert converter.failure_converter_class is DefaultFailureConverterWithEncodedAttributes

@@ -18,6 +18,7 @@ from temporalio.worker import Worker
 from starter.client import TouchpointClient
 from tests.support.aws import queued
 from tests.support.inbound_messages import BROWSER, ses_event, sns_envelope
+from tests.support.privacy import privacy_env
 from tests.workflows.fakes import Recorder
 from workflows.lead import LeadWorkflow
 from workflows.models import EnrollLead, Mode
@@ -73,6 +74,7 @@ async def test_ingest_killed_mid_batch_loses_nothing_and_applies_nothing_twice(a
             "TOUCHPOINT_TASK_QUEUE": task_queue,
             "TOUCHPOINT_VAR_DIR": str(tmp_path / "var"),
             "TOUCHPOINT_LOG_FORMAT": "json",
+            **privacy_env(),
             "TOUCHPOINT_INGEST": json.dumps({
                 "region": REGION, "endpoint_url": aws, "events_queue_url": events,
                 "dead_letter_queue_url": dlq, "wait_seconds": 1, "click_settle_seconds": 0,

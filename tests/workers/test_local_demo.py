@@ -4,6 +4,7 @@ import uuid
 from pathlib import Path
 
 from starter.connection import connect
+from tests.support.privacy import shared_codec
 from workers.local import dev_server_command, enroll_examples, local_settings
 from workers.settings import Settings
 from workflows import names, search_attributes
@@ -45,7 +46,7 @@ async def test_running_the_demo_again_enrolls_nobody_twice(server_address: str, 
     settings = Settings(
         temporal_address=server_address, namespace=namespace, task_queue=f"demo-{uuid.uuid4()}", var_dir=tmp_path
     )
-    client = await connect(settings.connection)
+    client = await connect(settings.connection, codec=shared_codec())
 
     first = await enroll_examples(client, settings)
 

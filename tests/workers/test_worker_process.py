@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.support.privacy import privacy_env
 from workers.process import EXIT_BAD_CONFIG
 
 BROKEN_CADENCE = """
@@ -27,7 +28,7 @@ purpose = "value-add case study"
 
 def worker_env(tmp_path: Path, **variables: str) -> dict[str, str]:
     env = {name: value for name, value in os.environ.items() if not name.startswith("TOUCHPOINT_")}
-    return env | {"TOUCHPOINT_VAR_DIR": str(tmp_path / "var")} | variables
+    return env | {"TOUCHPOINT_VAR_DIR": str(tmp_path / "var")} | privacy_env() | variables
 
 
 def event_of(line: str) -> str | None:
@@ -49,6 +50,19 @@ def test_bad_setting_exits_2_naming_the_variable(tmp_path: Path) -> None:
     assert result.returncode == EXIT_BAD_CONFIG
     assert "TOUCHPOINT_MAX_CACHED_WORKFLOWS" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_worker_without_payload_keys_refuses_to_start(tmp_path: Path) -> None:
+    """Outside `make run` nothing invents a key: no key, no worker (it would write plaintext)."""
+    env = worker_env(tmp_path, TOUCHPOINT_TEMPORAL_ADDRESS="127.0.0.1:9")
+    del env["TOUCHPOINT_PAYLOAD_KEYS"]
+
+    result = run_worker_process(env)
+
+    assert result.returncode == EXIT_BAD_CONFIG
+    assert "no payload keys: set TOUCHPOINT_PAYLOAD_KEYS" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "var" / "payload-keys.json").exists()
 
 
 def test_invalid_cadence_exits_2_naming_file_step_and_field(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 from temporalio.client import Client
 
 from starter.connection import connect
+from tests.support.privacy import shared_codec
 from workers.settings import Settings
 from workers.worker import build_worker
 from workflows import names
@@ -26,7 +27,7 @@ async def test_follow_up_emails_land_in_the_outbox_and_the_lead_moves_to_nurture
     server_address: str, tmp_path: Path
 ) -> None:
     settings = Settings(temporal_address=server_address, task_queue=f"worker-{uuid.uuid4()}", var_dir=tmp_path)
-    client: Client = await connect(settings.connection)
+    client: Client = await connect(settings.connection, codec=shared_codec())
     lead_id = f"worker-test-{uuid.uuid4().hex[:8]}"
     enroll = EnrollLead.model_validate(
         {

@@ -263,8 +263,8 @@ def test_every_event_has_a_row_in_every_open_mode(on: On, mode: Mode) -> None:
     assert transitions.row_for(mode, on) is not None
 
 
-def test_a_closed_lead_has_rows_only_for_a_trigger_and_its_deals_outcome() -> None:
-    assert {row.on for row in TABLE if Mode.CLOSED in row.modes} == {On.TRIGGER, On.DEAL_OUTCOME}
+def test_a_closed_lead_has_rows_only_for_a_trigger_its_deals_outcome_and_erasure() -> None:
+    assert {row.on for row in TABLE if Mode.CLOSED in row.modes} == {On.TRIGGER, On.DEAL_OUTCOME, On.ERASE}
 
 
 def test_a_missing_row_is_an_error_not_a_silent_no_op() -> None:

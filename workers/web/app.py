@@ -24,6 +24,7 @@ from temporalio.converter import PayloadCodec
 from activities.content.cadences import CadenceStore
 from activities.stores.api_keys import ApiKeyStore
 from activities.stores.ledger import SendLedger, build_ledger
+from starter import privacy_commands
 from starter.client import TouchpointClient
 from workers.api.v1 import create_api
 from workers.console.app import create_console
@@ -120,6 +121,8 @@ def _lead_client(source: TemporalSource, settings: Settings):  # noqa: ANN202 - 
                     task_queue=settings.connection.task_queue,
                     email_task_queue=settings.connection.email_task_queue,
                     known_cadences=lambda: CadenceStore(settings.content.cadences_dir).ids(),
+                    # An erased person is never enrolled again, through the API either.
+                    erased=privacy_commands.erased_people(settings),
                 )
             )
         return made[0]

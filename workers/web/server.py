@@ -22,8 +22,9 @@ from fastapi import FastAPI
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec
 
+from activities.privacy.codec import build_codec
 from starter.connection import connect
-from workers.process import BadConfig, run_process
+from workers.process import BadConfig, payload_codec, run_process
 from workers.settings import Settings
 from workers.shutdown import stop_signals
 from workers.web.app import WebConfigError, create_app
@@ -101,9 +102,7 @@ class WebServer:
 
 
 class PassThroughCodec(PayloadCodec):
-    """Payloads as they are. Touchpoint's clients encode with no codec yet (the privacy
-    issue, #13, adds one): the codec endpoint then answers what the UI would show without
-    one, and the UI works the same with or without it configured."""
+    """Payloads as they are: for tests of the endpoint's protocol alone."""
 
     async def encode(self, payloads: Iterable[Payload]) -> list[Payload]:
         return list(payloads)
@@ -112,9 +111,13 @@ class PassThroughCodec(PayloadCodec):
         return list(payloads)
 
 
-def payload_codec(settings: Settings) -> PayloadCodec:
-    """The codec the workers and clients encode payloads with."""
-    return PassThroughCodec()
+def endpoint_codec(settings: Settings) -> PayloadCodec:
+    """What /encode and /decode serve: the workers' own codec (activities/privacy), which
+    hands an erased lead's payloads back still encrypted instead of failing the page."""
+    try:
+        return build_codec(settings, keep_unreadable=True)
+    except ValueError as err:
+        raise BadConfig(str(err)) from None
 
 
 def check_renamed(environ: Mapping[str, str]) -> None:
@@ -127,7 +130,11 @@ async def run_web(settings: Settings) -> None:
     check_renamed(os.environ)
     web = settings.web
     try:
-        app = create_app(settings, temporal=lambda: connect(settings.connection), codec=payload_codec(settings))
+        app = create_app(
+            settings,
+            temporal=lambda: connect(settings.connection, codec=payload_codec(settings)),
+            codec=endpoint_codec(settings),
+        )
     except WebConfigError as err:
         raise BadConfig(str(err)) from None
     try:

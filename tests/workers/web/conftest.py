@@ -12,6 +12,7 @@ from temporalio.client import Client
 
 from activities.stores.ledger import SqliteSendLedger
 from starter.connection import TemporalConnection, connect
+from tests.support.privacy import shared_codec
 from workers.web.server import WebServer
 
 Serve = Callable[[FastAPI], AbstractAsyncContextManager[httpx.AsyncClient]]
@@ -37,4 +38,4 @@ def ledger(tmp_path: Path) -> SqliteSendLedger:
 
 async def no_temporal() -> Client:
     """For apps whose test needs no Temporal: nothing listens on port 9 (discard)."""
-    return await connect(TemporalConnection(temporal_address="127.0.0.1:9"))
+    return await connect(TemporalConnection(temporal_address="127.0.0.1:9"), codec=shared_codec())

@@ -8,6 +8,7 @@ from activities.stores.config import LedgerConfig
 from activities.stores.ledger import DynamoDbSendLedger, SendLedger, SqliteSendLedger, build_ledger
 from starter.connection import TemporalConnection, connect
 from tests.support.email_support import REGION
+from tests.support.privacy import shared_codec
 from tests.workers.web.conftest import Serve, no_temporal
 from tests.workers.web.wrap_codec import WrapCodec
 from workers.settings import Settings
@@ -34,7 +35,7 @@ async def test_ready_when_temporal_the_ledger_and_the_database_answer(
     tmp_path: Path, serve: Serve, server_address: str, postgres_url: str, ledger: SqliteSendLedger
 ) -> None:
     def temporal():
-        return connect(TemporalConnection(temporal_address=server_address))
+        return connect(TemporalConnection(temporal_address=server_address), codec=shared_codec())
 
     async with serve(health_app(tmp_path, ledger, temporal=temporal)) as http:
         on_sqlite = await http.get("/readyz")
@@ -71,7 +72,7 @@ async def test_not_ready_names_the_database_and_the_ledger_and_quotes_no_url(
     app = health_app(
         tmp_path,
         missing_table,
-        temporal=lambda: connect(TemporalConnection(temporal_address=server_address)),
+        temporal=lambda: connect(TemporalConnection(temporal_address=server_address), codec=shared_codec()),
         database_url=NO_POSTGRES,
     )
 
@@ -92,7 +93,7 @@ async def test_a_dynamodb_ledger_that_exists_is_ready(
     app = health_app(
         tmp_path,
         DynamoDbSendLedger(client, "touchpoint-send-ledger"),
-        temporal=lambda: connect(TemporalConnection(temporal_address=server_address)),
+        temporal=lambda: connect(TemporalConnection(temporal_address=server_address), codec=shared_codec()),
     )
 
     async with serve(app) as http:

@@ -13,6 +13,7 @@ from activities.common.tokens import make_unsubscribe_token
 from activities.stores.ledger import SqliteSendLedger
 from starter.connection import connect
 from starter.errors import LeadNotFound
+from tests.support.privacy import shared_codec
 from tests.workers.web.conftest import Serve
 from tests.workers.web.unsubscribe_app import FORM, ONE_CLICK, SECRET, TOKEN, Recorder, unsubscribe_app
 from workers.settings import Settings
@@ -78,7 +79,7 @@ async def test_a_lead_with_no_workflow_in_the_namespace_is_an_error_not_an_info(
     server_address: str, namespace: str, tmp_path: Path, serve: Serve, ledger: SqliteSendLedger
 ) -> None:
     settings = Settings(temporal_address=server_address, namespace=namespace, var_dir=tmp_path)
-    client = await connect(settings.connection)
+    client = await connect(settings.connection, codec=shared_codec())
     lead_id = f"elsewhere-{uuid.uuid4().hex[:8]}"
     # The app's own sender, on a task queue no lead of this namespace uses.
     app = unsubscribe_app(tmp_path, ledger, None, temporal=client, task_queue=f"unsub-{uuid.uuid4()}")

@@ -15,6 +15,7 @@ from activities.common.tokens import make_unsubscribe_token
 from activities.stores.ledger import SqliteSendLedger
 from starter.client import TouchpointClient
 from starter.connection import connect
+from tests.support.privacy import shared_codec
 from tests.workers.web.conftest import Serve, no_temporal
 from tests.workers.web.unsubscribe_app import FORM, ONE_CLICK, SECRET, TOKEN, Recorder, unsubscribe_app
 from tests.workers.web.wrap_codec import WrapCodec
@@ -163,7 +164,7 @@ async def test_a_post_closes_a_running_lead_as_unsubscribed(
     server_address: str, tmp_path: Path, serve: Serve, ledger: SqliteSendLedger
 ) -> None:
     settings = Settings(temporal_address=server_address, task_queue=f"unsub-{uuid.uuid4()}", var_dir=tmp_path)
-    client = await connect(settings.connection)
+    client = await connect(settings.connection, codec=shared_codec())
     touchpoint = TouchpointClient(client, task_queue=settings.connection.task_queue)
     lead_id = f"unsub-test-{uuid.uuid4().hex[:8]}"
     token = make_unsubscribe_token(lead_id, SECRET)
