@@ -10,12 +10,12 @@ the lead in a workflow-task retry loop (stuck) or drop the next event (lost).
 import json
 import uuid
 from pathlib import Path
-from typing import Any
 
 import pytest
 from temporalio.client import WorkflowFailureError, WorkflowHandle
 from temporalio.exceptions import ApplicationError
 
+from tests.edges.verdicts import strings_in
 from tests.workflows.helpers import start, state
 from workflows import names
 from workflows.models import Mode
@@ -28,17 +28,6 @@ SIGNALS = json.loads((CORPUS / "signals.json").read_text(encoding="utf-8"))
 async def workflow_task_failures(handle: WorkflowHandle) -> int:
     history = await handle.fetch_history()
     return sum(1 for event in history.events if event.HasField("workflow_task_failed_event_attributes"))
-
-
-def strings_in(value: Any) -> list[str]:
-    """The text values a case sends: none may come back in an error stored in Temporal."""
-    if isinstance(value, str):
-        return [value] if len(value) >= 5 else []
-    if isinstance(value, dict):
-        return [s for item in value.values() for s in strings_in(item)]
-    if isinstance(value, list):
-        return [s for item in value for s in strings_in(item)]
-    return []
 
 
 @pytest.mark.parametrize("case", STARTS, ids=[c["case"] for c in STARTS])
