@@ -247,13 +247,6 @@ def create_api(get_client: GetClient, keys: ApiKeyStore, *, rate_per_minute: int
     # ------------------------------------------------------------------ events
 
     def event_route(kind: str, model: type[BaseModel]) -> None:
-        async def send(request: Request, lead_id: str, body: Any, key: ApiKey, idempotency_key: str | None) -> Response:
-            async def answer() -> JSONResponse:
-                await getattr(await get_client(), kind)(lead_id, body)
-                return JSONResponse(Accepted(lead_id=lead_id, event_id=body.event_id).model_dump(), status_code=202)
-
-            return await idempotent(request, key, idempotency_key, answer)
-
         async def route(
             request: Request,
             body: model,
@@ -261,7 +254,11 @@ def create_api(get_client: GetClient, keys: ApiKeyStore, *, rate_per_minute: int
             idempotency_key: IdempotencyKey = None,
             lead_id: str = LEAD_ID,  # type: ignore[valid-type]
         ) -> Response:
-            return await send(request, lead_id, body, key, idempotency_key)
+            async def answer() -> JSONResponse:
+                await getattr(await get_client(), kind)(lead_id, body)
+                return JSONResponse(Accepted(lead_id=lead_id, event_id=body.event_id).model_dump(), status_code=202)
+
+            return await idempotent(request, key, idempotency_key, answer)
 
         api.post(
             f"/leads/{{lead_id}}/events/{kind}",
@@ -281,7 +278,8 @@ def create_api(get_client: GetClient, keys: ApiKeyStore, *, rate_per_minute: int
 
     # ---------------------------------------------------------------- commands
 
-    def command_route(name: str, method: str, model: type[BaseModel]) -> None:
+    # Each command's route is named after the TouchpointClient method it calls.
+    def command_route(name: str, model: type[BaseModel]) -> None:
         async def route(
             request: Request,
             body: model,
@@ -290,7 +288,7 @@ def create_api(get_client: GetClient, keys: ApiKeyStore, *, rate_per_minute: int
             lead_id: str = LEAD_ID,  # type: ignore[valid-type]
         ) -> Response:
             async def answer() -> JSONResponse:
-                state = await getattr(await get_client(), method)(lead_id, body)
+                state = await getattr(await get_client(), name)(lead_id, body)
                 return JSONResponse(state.model_dump(mode="json"))
 
             return await idempotent(request, key, idempotency_key, answer)
@@ -302,15 +300,15 @@ def create_api(get_client: GetClient, keys: ApiKeyStore, *, rate_per_minute: int
             name=f"command_{name}",
         )(route)
 
-    for name, method, model in [
-        ("snooze", "snooze", SnoozeInput),
-        ("pause", "pause", PauseInput),
-        ("resume", "resume", ResumeInput),
-        ("move", "move", MoveInput),
-        ("close", "close", CloseInput),
-        ("complete_task", "complete_task", CompleteTaskInput),
+    for name, model in [
+        ("snooze", SnoozeInput),
+        ("pause", PauseInput),
+        ("resume", ResumeInput),
+        ("move", MoveInput),
+        ("close", CloseInput),
+        ("complete_task", CompleteTaskInput),
     ]:
-        command_route(name, method, model)
+        command_route(name, model)
 
     return api
 
